@@ -1,0 +1,55 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AppHost.Hosting;
+
+/// <summary>The running AppHost: a generic host whose hosted service starts and stops the resources.</summary>
+public sealed class DistributedApplication : IHost, IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    internal DistributedApplication(IHost host) => _host = host;
+
+    public static IDistributedApplicationBuilder CreateBuilder(string[] args) => new DistributedApplicationBuilder(args);
+
+    public IServiceProvider Services => _host.Services;
+
+    public ResourceNotificationService ResourceNotifications => _host.Services.GetRequiredService<ResourceNotificationService>();
+
+    public ResourceLoggerService ResourceLogs => _host.Services.GetRequiredService<ResourceLoggerService>();
+
+    /// <summary>The URL of a resource's endpoint (first replica). Throws before the application has started.</summary>
+    public Uri GetEndpoint(string resourceName, string? endpointName = null) =>
+        _host.Services.GetRequiredService<Orchestrator>().GetEndpoint(resourceName, endpointName);
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _host.StartAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _host.StopAsync(cancellationToken);
+
+    /// <summary>Runs until Ctrl+C or SIGTERM (exit code 0), or until a resource fails (exit code 1).</summary>
+    public void Run() => RunAsync().GetAwaiter().GetResult();
+
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        var orchestrator = _host.Services.GetRequiredService<Orchestrator>();
+        await _host.RunAsync(cancellationToken);
+        if (orchestrator.Failure is not null)
+        {
+            Environment.ExitCode = 1;
+        }
+    }
+
+    public void Dispose() => _host.Dispose();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            _host.Dispose();
+        }
+    }
+}
