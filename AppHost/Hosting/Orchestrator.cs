@@ -259,7 +259,7 @@ internal sealed partial class Orchestrator(
             var wasHealthy = notifications.GetSnapshot(replica.Project.Name).Health == HealthStatus.Healthy;
             Fail($"Resource '{replica.Project.Name}' (instance {replica.InstanceId}, pid {process.Id}) exited "
                 + $"{(wasHealthy ? "unexpectedly" : "during start")} with code {process.ExitCode}. Its last lines:{Environment.NewLine}"
-                + string.Join(Environment.NewLine, lastLines.Select(l => $"    {l}")));
+                + string.Join(Environment.NewLine, WithoutStackFrames(lastLines).Select(l => $"    {l}")));
         }
     }
 
@@ -422,6 +422,33 @@ internal sealed partial class Orchestrator(
             return (project.Name, snapshot.State, snapshot.Health?.ToString() ?? "-", pids, urls);
         }).ToList();
         console.WriteTable(rows);
+    }
+
+    /// <summary>Stack frames push the message that says what went wrong out of the last lines; fold them.</summary>
+    private static IEnumerable<string> WithoutStackFrames(IEnumerable<string> lines)
+    {
+        var folded = 0;
+        foreach (var line in lines)
+        {
+            if (line.TrimStart().StartsWith("at ", StringComparison.Ordinal) || line.Contains("--- End of", StringComparison.Ordinal))
+            {
+                folded++;
+                continue;
+            }
+
+            if (folded > 0)
+            {
+                yield return $"  ({folded} stack frame lines)";
+                folded = 0;
+            }
+
+            yield return line;
+        }
+
+        if (folded > 0)
+        {
+            yield return $"  ({folded} stack frame lines)";
+        }
     }
 
     private static string DotnetHost() =>

@@ -38,7 +38,7 @@ internal sealed class ReplicaRun(ProjectResource project, int index, IReadOnlyDi
         lock (LastLines)
         {
             LastLines.Enqueue(line);
-            if (LastLines.Count > 30)
+            if (LastLines.Count > 60)
             {
                 LastLines.Dequeue();
             }

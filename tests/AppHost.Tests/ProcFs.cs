@@ -1,0 +1,80 @@
+using System.Globalization;
+
+namespace AppHost.Tests;
+
+/// <summary>What Linux says about a process: its real environment and its children.</summary>
+internal static class ProcFs
+{
+    public static Dictionary<string, string> ReadEnvironment(int processId)
+    {
+        var raw = File.ReadAllText($"/proc/{processId}/environ");
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in raw.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var separator = entry.IndexOf('=', StringComparison.Ordinal);
+            if (separator > 0)
+            {
+                environment[entry[..separator]] = entry[(separator + 1)..];
+            }
+        }
+
+        return environment;
+    }
+
+    public static bool IsAlive(int processId)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{processId}/stat");
+            // The state follows the parenthesised command name; Z is a zombie (already dead).
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            return state != "Z" && state != "X";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every process whose ancestry leads to <paramref name="rootId"/>.</summary>
+    public static HashSet<int> Descendants(int rootId)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var processId))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[processId] = int.Parse(fields[1], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        var found = new HashSet<int>();
+        var frontier = new Queue<int>([rootId]);
+        while (frontier.TryDequeue(out var parent))
+        {
+            foreach (var (child, childParent) in parents)
+            {
+                if (childParent == parent && found.Add(child))
+                {
+                    frontier.Enqueue(child);
+                }
+            }
+        }
+
+        return found;
+    }
+}
