@@ -1,8 +1,12 @@
 using Metrics.Api.Apis;
+using Metrics.Api.Hosting;
+using Metrics.Api.Streaming;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddServerLimits();
+builder.AddMetricsStreaming();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
@@ -12,5 +16,6 @@ app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
 app.MapInstanceApi();
+app.MapMetricsStreamApi();
 
 app.Run();

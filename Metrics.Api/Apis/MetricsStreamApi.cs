@@ -1,0 +1,153 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Metrics.Api.Streaming;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Metrics.Api.Apis;
+
+/// <summary>The live metrics stream (server-sent events).</summary>
+public static class MetricsStreamApi
+{
+    public const string LastEventIdHeader = "Last-Event-ID";
+
+    public static RouteGroupBuilder MapMetricsStreamApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/stream").WithTags("Streams");
+        group.MapGet("/metrics", GetMetricsStream)
+            .WithName("GetMetricsStream")
+            .WithSummary("Live metrics of this replica as server-sent events, resumable with Last-Event-ID.")
+            // Streams are long-lived by design; a request-timeout policy must never cut them.
+            .DisableRequestTimeout();
+        return group;
+    }
+
+    /// <summary>
+    /// Validates the resume point, then streams: <c>ready</c> at once, a <c>gap</c> if events
+    /// were lost, the missed events, live events and pings, and a goodbye when the server ends it.
+    /// </summary>
+    public static Results<ServerSentEventsResult<byte[]>, ProblemHttpResult> GetMetricsStream(
+        HttpContext context,
+        [FromHeader(Name = LastEventIdHeader)] string? lastEventIdHeader,
+        [FromQuery] string? lastEventId,
+        [AsParameters] StreamServices services)
+    {
+        // The header is what EventSource sends on its own reconnects, so it is newer than a query
+        // value the page put in the URL when it created the EventSource.
+        var (resumeText, source) = string.IsNullOrEmpty(lastEventIdHeader) ? (lastEventId, "query") : (lastEventIdHeader, "header");
+        if (!LastEventId.TryParse(resumeText, out var resumeAfter))
+        {
+            StreamLog.InvalidLastEventId(services.Logger, source);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "Invalid Last-Event-ID",
+                detail: $"The last event id must be the decimal id of an event from this stream (at most {LastEventId.MaxLength} digits).");
+        }
+
+        return TypedResults.ServerSentEvents(Stream(context, resumeAfter, services));
+    }
+
+    // Subscribing happens inside the enumerator: the subscription exists only while the response
+    // runs, and the finally below always removes it.
+    private static async IAsyncEnumerable<SseItem<byte[]>> Stream(
+        HttpContext context,
+        long? resumeAfter,
+        StreamServices services,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var abort = new RequestAbort(context);
+        var request = new SubscriptionRequest(StreamUser.From(context.User), resumeAfter) { AbortTransport = abort.Abort };
+        using var subscription = await services.Hub.SubscribeAsync(request, cancellationToken);
+        // Every way a stream ends goes through TryEnd, which completes the queue: the loop below
+        // then finishes normally. Nothing here waits on a token, so nothing throws on disconnect.
+        using var disconnected = context.RequestAborted.UnsafeRegister(
+            static s => ((StreamSubscription)s!).TryEnd(StreamEndReason.ClientDisconnect), subscription);
+        using var revoked = BoundBySession(subscription, context, services);
+
+        try
+        {
+            yield return services.Frames.Ready;
+            subscription.RecordSent();
+
+            if (subscription.Gap is { } gap)
+            {
+                yield return StreamFrames.Gap(gap);
+                subscription.RecordSent();
+            }
+
+            foreach (var missed in subscription.Replay)
+            {
+                if (subscription.IsEnded)
+                {
+                    break;
+                }
+
+                yield return missed.Item;
+                subscription.RecordSent();
+            }
+
+            var live = subscription.Live;
+            while (!subscription.IsEnded && await live.WaitToReadAsync(CancellationToken.None))
+            {
+                while (!subscription.IsEnded && live.TryRead(out var streamEvent))
+                {
+                    yield return streamEvent.Item;
+                    subscription.RecordSent();
+                }
+            }
+
+            if (services.Frames.Goodbye(subscription.EndReason) is { } goodbye)
+            {
+                yield return goodbye;
+                subscription.RecordSent();
+            }
+        }
+        finally
+        {
+            // The enumerator is disposed before the response completes: from here on the
+            // context may be reused, so a late slow-consumer abort must not touch it.
+            abort.RequestFinished();
+        }
+    }
+
+    /// <summary>Schedules the stream's end: max age (jittered) or session expiry, whichever is first.</summary>
+    private static CancellationTokenRegistration BoundBySession(StreamSubscription subscription, HttpContext context, StreamServices services)
+    {
+        var options = services.Options.Value;
+        var session = context.Features.Get<IStreamSessionFeature>();
+
+        (TimeSpan DueIn, StreamEndReason Reason)? deadline = null;
+        if (options.MaxStreamAge > TimeSpan.Zero)
+        {
+            // ±10 % so streams opened together (after a deploy) do not all reconnect together.
+            deadline = (Jitter.Around(options.MaxStreamAge, 0.1), StreamEndReason.MaxAge);
+        }
+
+        if (session?.ExpiresAt is { } expiresAt)
+        {
+            var dueIn = expiresAt - services.TimeProvider.GetUtcNow();
+            if (deadline is not { } current || dueIn <= current.DueIn)
+            {
+                deadline = (dueIn, StreamEndReason.TokenExpired);
+            }
+        }
+
+        if (deadline is { } end)
+        {
+            subscription.EndAfter(end.DueIn, end.Reason);
+        }
+
+        return session is { Revoked.CanBeCanceled: true }
+            ? session.Revoked.UnsafeRegister(static s => ((StreamSubscription)s!).TryEnd(StreamEndReason.TokenExpired), subscription)
+            : default;
+    }
+}
+
+/// <summary>What the stream endpoint needs, bound in one go.</summary>
+public sealed record StreamServices(
+    IEventHub Hub,
+    StreamFrames Frames,
+    IOptions<StreamingOptions> Options,
+    TimeProvider TimeProvider,
+    ILogger<StreamServices> Logger);

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Metrics.Api.Hosting;
+
+public static class ServerLimitsExtensions
+{
+    /// <summary>Binds <see cref="ServerLimitsOptions"/>, validates them at start-up and applies them to Kestrel and the host.</summary>
+    public static TBuilder AddServerLimits<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<ServerLimitsOptions>()
+            .BindConfiguration(ServerLimitsOptions.SectionName)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServerLimitsOptions>, ServerLimitsOptionsValidator>();
+
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<ServerLimitsOptions>>((kestrel, limits) =>
+            {
+                var options = limits.Value;
+                kestrel.Limits.MaxConcurrentConnections = options.MaxConcurrentConnections;
+                kestrel.Limits.Http2.MaxStreamsPerConnection = options.Http2MaxStreamsPerConnection;
+                kestrel.Limits.Http2.KeepAlivePingDelay = options.Http2KeepAlivePingDelay;
+                kestrel.Limits.Http2.KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout;
+            });
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<ServerLimitsOptions>>((host, limits) => host.ShutdownTimeout = limits.Value.ShutdownTimeout);
+        return builder;
+    }
+}

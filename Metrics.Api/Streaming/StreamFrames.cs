@@ -1,0 +1,81 @@
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Metrics.Api.Apis;
+using Microsoft.Extensions.Options;
+
+namespace Metrics.Api.Streaming;
+
+/// <summary>
+/// The control events every stream shares, serialized once at start-up: <c>ready</c>,
+/// <c>ping</c> and the goodbyes. None carries an id, so a client's resume point only ever moves
+/// with real data.
+/// </summary>
+public sealed class StreamFrames
+{
+    public const string ReadyType = "ready";
+    public const string PingType = "ping";
+    public const string GapType = "gap";
+    public const string ShutdownType = "shutdown";
+    public const string ReconnectType = "reconnect";
+    public const string ReauthType = "reauth";
+
+    private readonly StreamingOptions _options;
+    private readonly byte[] _shutdownData;
+    private readonly byte[] _reconnectData;
+    private readonly byte[] _reauthData;
+
+    public StreamFrames(IOptions<StreamingOptions> options, IConfiguration configuration)
+    {
+        _options = options.Value;
+        var instanceId = InstanceIdentity.From(configuration);
+        Ready = new SseItem<byte[]>(
+            JsonSerializer.SerializeToUtf8Bytes(
+                new ReadyData(instanceId, _options.HeartbeatInterval.TotalSeconds),
+                StreamingJsonContext.Default.ReadyData),
+            ReadyType)
+        {
+            ReconnectionInterval = _options.ReconnectDelay,
+        };
+        // Empty data: browsers dispatch it to `ping` listeners only, never to onmessage.
+        Heartbeat = new StreamEvent(id: null, PingType, [], timestamp: 0);
+        _shutdownData = Farewell("shutdown", instanceId);
+        _reconnectData = Farewell("max_age", instanceId);
+        _reauthData = Farewell("token_expired", instanceId);
+    }
+
+    /// <summary>First event of every stream; its <c>retry</c> sets the client's reconnect delay.</summary>
+    public SseItem<byte[]> Ready { get; }
+
+    public StreamEvent Heartbeat { get; }
+
+    public static SseItem<byte[]> Gap(ResumeGap gap) => new(
+        JsonSerializer.SerializeToUtf8Bytes(
+            new GapData(gap.LastEventId, gap.FirstAvailableId, gap.LatestId),
+            StreamingJsonContext.Default.GapData),
+        GapType);
+
+    /// <summary>The last event for a stream that ends cleanly, or null when there is nobody to tell.</summary>
+    public SseItem<byte[]>? Goodbye(StreamEndReason? reason) => reason switch
+    {
+        // Jitter spreads the reconnects of every client of this replica over the others.
+        StreamEndReason.Shutdown => new SseItem<byte[]>(_shutdownData, ShutdownType)
+        {
+            ReconnectionInterval = Jitter.Between(_options.ShutdownRetryMin, _options.ShutdownRetryMax),
+        },
+        StreamEndReason.MaxAge => new SseItem<byte[]>(_reconnectData, ReconnectType)
+        {
+            ReconnectionInterval = _options.ReconnectDelay,
+        },
+        StreamEndReason.TokenExpired => new SseItem<byte[]>(_reauthData, ReauthType),
+        _ => null,
+    };
+
+    private static byte[] Farewell(string reason, string instanceId) =>
+        JsonSerializer.SerializeToUtf8Bytes(new GoodbyeData(reason, instanceId), StreamingJsonContext.Default.GoodbyeData);
+}
+
+public sealed record ReadyData(string InstanceId, double HeartbeatSeconds);
+
+public sealed record GapData(long LastEventId, long? FirstAvailableId, long LatestId);
+
+public sealed record GoodbyeData(string Reason, string InstanceId);

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Metrics.Api.Streaming;
+
+/// <summary>
+/// The stream instruments, shaped like ASP.NET Core's own (HostingMetrics, SignalR): one meter
+/// from <see cref="IMeterFactory"/>, semantic-convention names, UCUM units, bounded attributes.
+/// </summary>
+public sealed class StreamMetrics
+{
+    public const string MeterName = "Metrics.Api.Streams";
+    public const string ActiveStreamsName = "sse.server.active_streams";
+    public const string CleanupsName = "sse.server.stream.cleanups";
+    public const string DurationName = "sse.server.stream.duration";
+    public const string EventsSentName = "sse.server.events.sent";
+    public const string EventsDroppedName = "sse.server.events.dropped";
+
+    /// <summary>Attribute on cleanups and durations; values from <see cref="StreamEndReasonExtensions.ToTagValue"/>.</summary>
+    public const string EndReasonAttribute = "sse.stream.end_reason";
+
+    private readonly UpDownCounter<long> _activeStreams;
+    private readonly Counter<long> _cleanups;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _eventsSent;
+    private readonly Counter<long> _eventsDropped;
+
+    public StreamMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _activeStreams = meter.CreateUpDownCounter<long>(
+            ActiveStreamsName, unit: "{stream}", description: "Number of server-sent event streams currently open.");
+        _cleanups = meter.CreateCounter<long>(
+            CleanupsName, unit: "{stream}", description: "Number of streams that ended, by reason.");
+        _duration = meter.CreateHistogram<double>(
+            DurationName,
+            unit: "s",
+            description: "How long streams stayed open.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200] });
+        _eventsSent = meter.CreateCounter<long>(
+            EventsSentName, unit: "{event}", description: "Number of events written to streams (heartbeats included).");
+        _eventsDropped = meter.CreateCounter<long>(
+            EventsDroppedName, unit: "{event}", description: "Number of events queued for a stream that were never written to it.");
+    }
+
+    public void StreamOpened() => _activeStreams.Add(1);
+
+    public void StreamEnded(StreamEndReason reason, TimeSpan duration)
+    {
+        _activeStreams.Add(-1);
+        var tags = new TagList { { EndReasonAttribute, reason.ToTagValue() } };
+        _cleanups.Add(1, tags);
+        _duration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void EventSent() => _eventsSent.Add(1);
+
+    public void EventsDropped(long count) => _eventsDropped.Add(count);
+}

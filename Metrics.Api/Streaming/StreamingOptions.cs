@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Metrics.Api.Streaming;
+
+/// <summary>How streams behave. Bound from the <c>Streaming</c> section and validated at start-up.</summary>
+public sealed class StreamingOptions
+{
+    public const string SectionName = "Streaming";
+
+    /// <summary>
+    /// How often every stream gets a <c>ping</c> event. Only body bytes keep YARP (100 s) and Azure
+    /// Container Apps (240 s) from closing an idle stream, so this stays at most half of YARP's limit.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:50")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Live events a stream may have waiting; one more and it is cut as a slow consumer.</summary>
+    [Range(4, 100_000)]
+    public int QueueCapacity { get; set; } = 128;
+
+    /// <summary>Events kept for resuming (count bound). 0 turns replay off.</summary>
+    [Range(0, 1_000_000)]
+    public int ReplayCapacity { get; set; } = 300;
+
+    /// <summary>Events kept for resuming (age bound).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ReplayMaxAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Streams older than this (±10 % jitter) are asked to reconnect, which bounds half-open
+    /// connections nobody noticed. Zero turns it off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan MaxStreamAge { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The <c>retry</c> sent with <c>ready</c> and <c>reconnect</c>: the client's reconnect delay.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Lower bound of the jittered <c>retry</c> on the shutdown event.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ShutdownRetryMin { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Upper bound of the jittered <c>retry</c> on the shutdown event (spreads reconnects over replicas).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ShutdownRetryMax { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+[OptionsValidator]
+public sealed partial class StreamingOptionsValidator : IValidateOptions<StreamingOptions>;
