@@ -1,16 +1,21 @@
-using Edge.Proxy.ServiceDiscovery;
+using Edge.Proxy.Hosting;
+using Edge.Proxy.Logging;
+using Edge.Proxy.Proxy;
+using Edge.Proxy.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.Services.AddProblemDetails();
-builder.Services.AddReverseProxy()
-    .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-    .AddServiceDiscoveryDestinationResolver();
+builder.AddQueryRedaction();
+builder.AddEdgeServer();
+builder.AddEdgeSecurityHeaders();
+builder.AddEdgeProxy();
 
 var app = builder.Build();
 
+app.UseEdgeSecurityHeaders();
+app.UseRequestTimeouts();
 app.MapDefaultEndpoints();
-app.MapReverseProxy();
+app.MapEdgeProxy();
 
 app.Run();

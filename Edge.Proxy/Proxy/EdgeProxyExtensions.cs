@@ -1,0 +1,71 @@
+using Edge.Proxy.ServiceDiscovery;
+using Edge.Proxy.Telemetry;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Edge.Proxy.Proxy;
+
+public static class EdgeProxyExtensions
+{
+    /// <summary>YARP's ActivitySource (one "proxy.forwarder" activity per proxied request).</summary>
+    public const string YarpActivitySourceName = "Yarp.ReverseProxy";
+
+    /// <summary>
+    /// YARP, configured from the <c>ReverseProxy</c> section, with destinations resolved by service discovery,
+    /// the stream rules, problem bodies for upstream failures, and the proxy's telemetry.
+    /// </summary>
+    public static TBuilder AddEdgeProxy<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<EdgeProxyOptions>()
+            .BindConfiguration(EdgeProxyOptions.SectionName)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EdgeProxyOptions>, EdgeProxyOptionsValidator>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddRequestTimeouts();
+        builder.Services.AddOptions<RequestTimeoutOptions>()
+            .Configure<IOptions<EdgeProxyOptions>>(static (timeouts, edge) =>
+            {
+                if (edge.Value.RequestTimeout is { } timeout)
+                {
+                    timeouts.DefaultPolicy = new RequestTimeoutPolicy { Timeout = timeout };
+                }
+            });
+
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddServiceDiscoveryDestinationResolver()
+            .AddConfigFilter<StreamRouteConfigFilter>()
+            .AddTransforms<StreamTransformProvider>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>());
+
+        builder.Services.AddSingleton<EdgeProxyMetrics>();
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource(YarpActivitySourceName))
+            .WithMetrics(metrics => metrics.AddMeter(EdgeProxyMetrics.MeterName));
+
+        return builder;
+    }
+
+    /// <summary>Maps the proxy with its pipeline: stream telemetry and shutdown, and problem bodies, around YARP's defaults.</summary>
+    public static WebApplication MapEdgeProxy(this WebApplication app)
+    {
+        // Created now, so YARP's counters are bridged from the start rather than from the first request.
+        _ = app.Services.GetRequiredService<EdgeProxyMetrics>();
+
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<StreamTelemetryMiddleware>();
+            proxy.UseMiddleware<StreamShutdownMiddleware>();
+            proxy.UseMiddleware<UpstreamProblemMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+}

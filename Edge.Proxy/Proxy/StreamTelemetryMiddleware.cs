@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Edge.Proxy.Telemetry;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Edge.Proxy.Proxy;
+
+/// <summary>
+/// Counts how proxied streams end (stream routes, and any response of type text/event-stream), by YARP's
+/// <see cref="IForwarderErrorFeature"/>. Runs in YARP's proxy pipeline, around the forwarder.
+/// </summary>
+public sealed class StreamTelemetryMiddleware(
+    RequestDelegate next, EdgeProxyMetrics metrics, IHostApplicationLifetime lifetime, ILogger<StreamTelemetryMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await next(context);
+
+        var route = context.GetReverseProxyFeature().Route.Config;
+        if (!StreamRoutes.IsStreamRoute(route) && !StreamRoutes.IsEventStream(context.Response.ContentType))
+        {
+            return;
+        }
+
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        var error = failure?.Error ?? ForwarderError.None;
+        var reason = lifetime.ApplicationStopping.IsCancellationRequested && error != ForwarderError.None
+            ? StreamEndReason.Shutdown
+            : Classify(error, failure?.Exception);
+        var duration = Stopwatch.GetElapsedTime(started);
+
+        metrics.StreamEnded(route.RouteId, reason, error, duration);
+        EdgeLog.StreamEnded(logger, route.RouteId, duration.TotalSeconds, reason, error);
+    }
+
+    /// <summary>
+    /// YARP reports an expired ActivityTimeout as a destination error (the read from the upstream was cancelled);
+    /// the cancellation exception is what tells it apart from an upstream that really failed (an IOException).
+    /// </summary>
+    public static StreamEndReason Classify(ForwarderError error, Exception? exception) => error switch
+    {
+        ForwarderError.None => StreamEndReason.Completed,
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            => StreamEndReason.ClientAborted,
+        ForwarderError.RequestTimedOut => StreamEndReason.ActivityTimeout,
+        ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyClient when exception is OperationCanceledException
+            => StreamEndReason.ActivityTimeout,
+        ForwarderError.ResponseBodyClient => StreamEndReason.ClientAborted,
+        ForwarderError.Request or ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination
+            or ForwarderError.NoAvailableDestinations => StreamEndReason.DestinationError,
+        _ => StreamEndReason.Other,
+    };
+}

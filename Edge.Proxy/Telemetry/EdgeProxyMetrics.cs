@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Edge.Proxy.Telemetry;
+
+/// <summary>How a proxied stream ended; a bounded set, derived from YARP's <see cref="ForwarderError"/>.</summary>
+public enum StreamEndReason
+{
+    /// <summary>The upstream completed the stream (ForwarderError.None).</summary>
+    Completed,
+
+    /// <summary>The client went away (tab closed, EventSource.close(), network drop).</summary>
+    ClientAborted,
+
+    /// <summary>The upstream failed: refused, reset, died mid-stream, or no destination was available.</summary>
+    DestinationError,
+
+    /// <summary>Nothing flowed for the cluster's ActivityTimeout: the upstream stopped sending heartbeats.</summary>
+    ActivityTimeout,
+
+    /// <summary>The edge reset the stream because it is shutting down (see StreamShutdownMiddleware).</summary>
+    Shutdown,
+
+    /// <summary>Any other proxy failure.</summary>
+    Other,
+}
+
+/// <summary>
+/// The edge's instruments, on the <see cref="MeterName"/> meter (built through <see cref="IMeterFactory"/>).
+/// YARP 2.3.0 has no <c>System.Diagnostics.Metrics</c> meter of its own, only EventCounters; those are bridged
+/// here as <c>edge.proxy.forwarder.*</c> so OpenTelemetry exports them too.
+/// </summary>
+public sealed class EdgeProxyMetrics : IDisposable
+{
+    public const string MeterName = "Edge.Proxy";
+
+    public const string EndedStreamsName = "edge.proxy.ended_streams";
+    public const string StreamDurationName = "edge.proxy.stream.duration";
+    public const string ForwarderRequestsName = "edge.proxy.forwarder.requests";
+    public const string ForwarderFailedRequestsName = "edge.proxy.forwarder.failed_requests";
+    public const string ForwarderActiveRequestsName = "edge.proxy.forwarder.active_requests";
+
+    public const string RouteTag = "edge.proxy.route";
+    public const string EndReasonTag = "edge.proxy.stream.end_reason";
+    public const string ErrorTypeTag = "error.type";
+
+    private static readonly Dictionary<ForwarderError, string> ErrorNames =
+        Enum.GetValues<ForwarderError>().Distinct().ToDictionary(e => e, e => e.ToString());
+
+    private readonly Counter<long> _endedStreams;
+    private readonly Histogram<double> _streamDuration;
+    private readonly YarpForwarderCounters _forwarderCounters = new();
+
+    public EdgeProxyMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+
+        _endedStreams = meter.CreateCounter<long>(
+            EndedStreamsName, unit: "{stream}",
+            description: "Proxied event streams that ended, by how they ended.");
+        _streamDuration = meter.CreateHistogram<double>(
+            StreamDurationName, unit: "s",
+            description: "How long proxied event streams stayed open.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600] });
+
+        meter.CreateObservableCounter(
+            ForwarderRequestsName, () => _forwarderCounters.RequestsStarted, unit: "{request}",
+            description: "Requests YARP started forwarding (YARP's requests-started counter).");
+        meter.CreateObservableCounter(
+            ForwarderFailedRequestsName, () => _forwarderCounters.RequestsFailed, unit: "{request}",
+            description: "Forwarded requests that failed (YARP's requests-failed counter).");
+        meter.CreateObservableUpDownCounter(
+            ForwarderActiveRequestsName, () => _forwarderCounters.CurrentRequests, unit: "{request}",
+            description: "Requests YARP is forwarding now, open streams included (YARP's current-requests counter).");
+    }
+
+    public static string ToTagValue(StreamEndReason reason) => reason switch
+    {
+        StreamEndReason.Completed => "completed",
+        StreamEndReason.ClientAborted => "client_aborted",
+        StreamEndReason.DestinationError => "destination_error",
+        StreamEndReason.ActivityTimeout => "activity_timeout",
+        StreamEndReason.Shutdown => "shutdown",
+        _ => "other",
+    };
+
+    public static string ToTagValue(ForwarderError error) =>
+        ErrorNames.TryGetValue(error, out var name) ? name : "_OTHER";
+
+    public void StreamEnded(string routeId, StreamEndReason reason, ForwarderError error, TimeSpan duration)
+    {
+        if (!_endedStreams.Enabled && !_streamDuration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { RouteTag, routeId },
+            { EndReasonTag, ToTagValue(reason) },
+        };
+        if (error != ForwarderError.None)
+        {
+            tags.Add(ErrorTypeTag, ToTagValue(error));
+        }
+
+        _endedStreams.Add(1, tags);
+        _streamDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void Dispose() => _forwarderCounters.Dispose();
+}

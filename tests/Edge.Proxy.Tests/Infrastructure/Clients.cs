@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Net.Sockets;
+
+namespace Edge.Proxy.Tests.Infrastructure;
+
+public static class Clients
+{
+    /// <summary>
+    /// A browser-like client: HTTPS, ALPN h2, everything multiplexed on one connection (no second HTTP/2 connection
+    /// when the server's stream limit is reached). Trusts only the test certificate. Counts the TCP connections it opens.
+    /// </summary>
+    public static HttpClient Http2OverTls(ConnectionCounter? connections = null) => Create(HttpVersion.Version20, connections);
+
+    /// <summary>h2c with prior knowledge, as Azure Container Apps ingress with transport http2 speaks to the edge.</summary>
+    public static HttpClient H2c(ConnectionCounter? connections = null) => Create(HttpVersion.Version20, connections);
+
+    public static HttpClient Http11(ConnectionCounter? connections = null) => Create(HttpVersion.Version11, connections);
+
+    private static HttpClient Create(Version version, ConnectionCounter? connections)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+
+            // Leaving a stream closes the HTTP/1.1 connection at once, as a browser does, instead of draining
+            // the rest of the body for up to two seconds to reuse the connection.
+            MaxResponseDrainSize = 0,
+        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => TestCertificate.Validate(certificate);
+        if (connections is not null)
+        {
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                connections.Increment();
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        return new HttpClient(handler)
+        {
+            DefaultRequestVersion = version,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    /// <summary>Opens an event stream and returns the response (headers read) and an event reader over its body.</summary>
+    public static async Task<SseResponse> OpenStreamAsync(this HttpClient client, Uri url, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
+    {
+        // A hand-made request does not inherit the client's default version.
+        using var request = new HttpRequestMessage(HttpMethod.Get, url)
+        {
+            Version = client.DefaultRequestVersion,
+            VersionPolicy = client.DefaultVersionPolicy,
+        };
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        configure?.Invoke(request);
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return new SseResponse(response, cancellationToken);
+    }
+}
+
+public sealed class ConnectionCounter
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Increment() => Interlocked.Increment(ref _count);
+}
+
+/// <summary>An open SSE response. Every read is bounded by a timeout.</summary>
+public sealed class SseResponse(HttpResponseMessage response, CancellationToken cancellationToken) : IAsyncDisposable
+{
+    private IAsyncEnumerator<SseItem<string>>? _events;
+
+    public HttpResponseMessage Response => response;
+
+    public async Task<SseItem<string>?> NextAsync(TimeSpan timeout)
+    {
+        if (_events is null)
+        {
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            _events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+
+        return await _events.MoveNextAsync().AsTask().WaitAsync(timeout, cancellationToken) ? _events.Current : null;
+    }
+
+    /// <summary>Reads until an event of <paramref name="eventType"/>, skipping others (heartbeats).</summary>
+    public async Task<SseItem<string>> NextOfTypeAsync(string eventType, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"No '{eventType}' event within {timeout}.");
+            }
+
+            var item = await NextAsync(remaining) ?? throw new InvalidOperationException($"The stream ended before a '{eventType}' event.");
+            if (item.EventType == eventType)
+            {
+                return item;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_events is not null)
+        {
+            try
+            {
+                await _events.DisposeAsync();
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
+            {
+                // Tearing down a stream that the test already broke.
+            }
+        }
+
+        response.Dispose();
+    }
+}
+
+/// <summary>The three ways in: HTTP/1.1 on the probe port, HTTP/2 over TLS (browsers), h2c (Container Apps ingress).</summary>
+public static class ClientProtocol
+{
+    public const string Http11 = "http1.1";
+    public const string Http2Tls = "h2";
+    public const string H2c = "h2c";
+
+    public static (HttpClient Client, Uri BaseUrl) For(string protocol, EdgeHost edge, ConnectionCounter? connections = null) => protocol switch
+    {
+        Http11 => (Clients.Http11(connections), edge.HttpUrl),
+        Http2Tls => (Clients.Http2OverTls(connections), edge.HttpsUrl),
+        H2c => (Clients.H2c(connections), edge.H2cUrl),
+        _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, null),
+    };
+}
