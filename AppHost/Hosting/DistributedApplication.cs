@@ -7,6 +7,7 @@ namespace AppHost.Hosting;
 public sealed class DistributedApplication : IHost, IAsyncDisposable
 {
     private readonly IHost _host;
+    private int _disposed;
 
     internal DistributedApplication(IHost host) => _host = host;
 
@@ -39,10 +40,24 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
         }
     }
 
-    public void Dispose() => _host.Dispose();
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Stops every resource process (IHost.Dispose alone would leave them running, orphaned), then
+    /// disposes the host, as Aspire's DistributedApplication does.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await _host.StopAsync(timeout.Token);
+        }
+
         if (_host is IAsyncDisposable asyncDisposable)
         {
             await asyncDisposable.DisposeAsync();

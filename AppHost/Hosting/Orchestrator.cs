@@ -32,6 +32,7 @@ internal sealed partial class Orchestrator(
     private Dictionary<ProjectResource, IReadOnlyList<ReplicaRun>> _replicas = [];
     private DevelopmentCertificate? _certificate;
     private bool _started;
+    private int _stopped;
 
     /// <summary>Why the application stopped on its own, if it did.</summary>
     public string? Failure { get; private set; }
@@ -54,6 +55,9 @@ internal sealed partial class Orchestrator(
         }
 
         _started = true;
+        // Last resort: if the AppHost process ends without stopping (an unhandled exception, a test
+        // host torn down), its children must not live on as orphans.
+        AppDomain.CurrentDomain.ProcessExit += KillRemainingProcesses;
         WriteTable();
         foreach (var project in projects)
         {
@@ -69,6 +73,11 @@ internal sealed partial class Orchestrator(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (!_started || Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         var replicas = _replicas.Values.SelectMany(r => r).Where(r => r.Process is not null).ToList();
         if (replicas.Count > 0)
@@ -94,10 +103,23 @@ internal sealed partial class Orchestrator(
 
     public void Dispose()
     {
+        AppDomain.CurrentDomain.ProcessExit -= KillRemainingProcesses;
+        KillRemainingProcesses(this, EventArgs.Empty);
         _stopping.Dispose();
         foreach (var replica in _replicas.Values.SelectMany(r => r))
         {
             replica.Process?.Dispose();
+        }
+    }
+
+    private void KillRemainingProcesses(object? sender, EventArgs e)
+    {
+        foreach (var replica in _replicas.Values.SelectMany(r => r))
+        {
+            if (replica.Process is { } process)
+            {
+                ProcessControl.Kill(process);
+            }
         }
     }
 

@@ -41,6 +41,12 @@ public sealed class WholeSystemTests
             using var health = await client.GetAsync(new Uri("/health", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }
+
+        // Disposing the application stops every process it started: nothing is left orphaned.
+        var processes = app.ResourceNotifications.Snapshots.Values.SelectMany(s => s.Replicas).Select(r => r.ProcessId!.Value).ToList();
+        Assert.Equal(3, processes.Count);
+        await app.DisposeAsync();
+        Assert.DoesNotContain(processes, ProcFs.IsAlive);
     }
 
     [Fact]
