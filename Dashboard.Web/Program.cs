@@ -1,11 +1,27 @@
+using Dashboard.Web.Apis;
+using Dashboard.Web.Auth;
+using Dashboard.Web.MetricsApi;
+using Dashboard.Web.Spa;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddBffAuthentication();
+builder.AddBffApi();
+builder.AddMetricsApiClient();
+builder.Services.AddProblemDetails();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
 app.MapDefaultEndpoints();
-app.UseDefaultFiles();
-app.UseStaticFiles();
+app.MapBffApi();
+app.MapSpa();
 
 app.Run();

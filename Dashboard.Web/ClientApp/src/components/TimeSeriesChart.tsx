@@ -1,0 +1,115 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { InstanceView, SeriesPoint } from '../state/dashboardStore';
+import { toTable } from './chartData';
+
+export interface TimeSeriesChartProps {
+  title: string;
+  instances: readonly InstanceView[];
+  select: (point: SeriesPoint) => number | null;
+  format: (value: number) => string;
+  height?: number;
+}
+
+const seriesVariables = ['--series-1', '--series-2', '--series-3', '--series-4', '--series-5', '--series-6'];
+
+function cssVariable(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+/** Re-renders when the colour scheme flips, so the canvas picks up the new palette. */
+function useColorScheme(): 'light' | 'dark' {
+  const query = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+  const [dark, setDark] = useState(() => query?.matches ?? false);
+  useEffect(() => {
+    if (!query) {
+      return undefined;
+    }
+    const onChange = (event: MediaQueryListEvent) => setDark(event.matches);
+    query.addEventListener('change', onChange);
+    return () => query.removeEventListener('change', onChange);
+  }, [query]);
+  return dark ? 'dark' : 'light';
+}
+
+/** One line per Metrics.Api instance over the store's window (a few minutes), drawn by uPlot. */
+export function TimeSeriesChart({ title, instances, select, format, height = 180 }: TimeSeriesChartProps) {
+  const container = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | null>(null);
+  const scheme = useColorScheme();
+  const ids = instances.map((instance) => instance.instanceId).join('|');
+
+  const data = useMemo<uPlot.AlignedData>(() => (instances.length === 0 ? [[]] : uPlot.join(instances.map((i) => toTable(i.history, select)))), [
+    instances,
+    select,
+  ]);
+
+  // (Re)create the chart when the set of instances or the colour scheme changes.
+  useEffect(() => {
+    const element = container.current;
+    if (!element || instances.length === 0) {
+      return undefined;
+    }
+    const axis = cssVariable('--muted', '#6b7280');
+    const grid = cssVariable('--grid', 'rgba(128,128,128,0.15)');
+    const options: uPlot.Options = {
+      width: Math.max(element.clientWidth, 200),
+      height,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
+      axes: [
+        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        {
+          stroke: axis,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid, width: 1 },
+          size: 76,
+          values: (_u, splits) => splits.map((value) => format(value)),
+        },
+      ],
+      series: [
+        {},
+        ...ids.split('|').map((id, index) => ({
+          label: id,
+          stroke: cssVariable(seriesVariables[index % seriesVariables.length], '#3b82f6'),
+          width: 2,
+          // Explicit nulls (an outage) break the line; join()'s alignment fill does not.
+          spanGaps: false,
+          points: { show: false },
+          value: (_u: uPlot, value: number | null) => (value === null || value === undefined ? '–' : format(value)),
+        })),
+      ],
+    };
+    const plot = new uPlot(options, data, element);
+    chart.current = plot;
+
+    const observer =
+      typeof ResizeObserver === 'undefined'
+        ? null
+        : new ResizeObserver(() => plot.setSize({ width: Math.max(element.clientWidth, 200), height }));
+    observer?.observe(element);
+    return () => {
+      observer?.disconnect();
+      plot.destroy();
+      chart.current = null;
+    };
+    // Data updates go through setData below; only structure changes rebuild the chart.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ids, scheme, height]);
+
+  useEffect(() => {
+    chart.current?.setData(data);
+  }, [data]);
+
+  return (
+    <figure className="panel chart">
+      <figcaption className="panel-header">
+        <h2>{title}</h2>
+      </figcaption>
+      {instances.length === 0 ? <p className="muted empty">Waiting for samples…</p> : <div ref={container} className="chart-canvas" />}
+    </figure>
+  );
+}
