@@ -19,6 +19,8 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
 
     public ResourceLoggerService ResourceLogs => _host.Services.GetRequiredService<ResourceLoggerService>();
 
+    public ResourceCommandService ResourceCommands => new(_host.Services.GetRequiredService<Orchestrator>());
+
     /// <summary>The URL of a resource's endpoint (first replica). Throws before the application has started.</summary>
     public Uri GetEndpoint(string resourceName, string? endpointName = null) =>
         _host.Services.GetRequiredService<Orchestrator>().GetEndpoint(resourceName, endpointName);

@@ -79,7 +79,7 @@ internal sealed partial class Orchestrator(
         }
 
         await _stopping.CancelAsync();
-        var replicas = _replicas.Values.SelectMany(r => r).Where(r => r.Process is not null).ToList();
+        var replicas = _replicas.Values.SelectMany(r => r).Where(r => r.Process is { HasExited: false }).ToList();
         if (replicas.Count > 0)
         {
             console.WriteAppHostLine($"Stopping {replicas.Count} process(es)...");
@@ -88,7 +88,13 @@ internal sealed partial class Orchestrator(
         await Task.WhenAll(replicas.Select(StopReplicaAsync));
         try
         {
-            await Task.WhenAll(_resourceTasks).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+            Task[] tasks;
+            lock (_resourceTasks)
+            {
+                tasks = [.. _resourceTasks];
+            }
+
+            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
         }
         catch (TimeoutException)
         {
@@ -111,6 +117,47 @@ internal sealed partial class Orchestrator(
             replica.Process?.Dispose();
         }
     }
+
+    /// <summary>Stops a resource's processes (SIGTERM, then kill) without failing the application.</summary>
+    public async Task StopResourceAsync(string resourceName)
+    {
+        var project = FindProject(resourceName);
+        var running = _replicas[project].Where(r => r.Process is { HasExited: false }).ToList();
+        foreach (var replica in running)
+        {
+            replica.StoppedOnRequest = true;
+        }
+
+        await Task.WhenAll(running.Select(StopReplicaAsync));
+        console.WriteAppHostLine($"{resourceName}: stopped on request.");
+    }
+
+    /// <summary>Starts a stopped resource again with the same ports and environment.</summary>
+    public void StartResource(string resourceName)
+    {
+        var project = FindProject(resourceName);
+        var replicas = _replicas[project];
+        if (replicas.Any(r => r.Process is { HasExited: false }))
+        {
+            throw new InvalidOperationException($"Resource '{resourceName}' is already running.");
+        }
+
+        foreach (var replica in replicas)
+        {
+            replica.Process?.Dispose();
+            StartProcess(replica, new Dictionary<string, string>(replica.Environment));
+        }
+
+        SetState(project, KnownResourceStates.Running, project.HealthCheck is null ? HealthStatus.Healthy : HealthStatus.Unhealthy);
+        lock (_resourceTasks)
+        {
+            _resourceTasks.AddRange(replicas.Select(r => Task.Run(() => WatchReplicaAsync(r), CancellationToken.None)));
+        }
+    }
+
+    private ProjectResource FindProject(string resourceName) =>
+        _replicas.Keys.FirstOrDefault(p => p.Name == resourceName)
+            ?? throw new ArgumentException($"There is no project resource named '{resourceName}'.", nameof(resourceName));
 
     private void KillRemainingProcesses(object? sender, EventArgs e)
     {
@@ -243,6 +290,8 @@ internal sealed partial class Orchestrator(
             startInfo.Environment[name] = value;
         }
 
+        replica.Environment = variables;
+        replica.StoppedOnRequest = false;
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => OnLine(replica, e.Data, isError: false);
         process.ErrorDataReceived += (_, e) => OnLine(replica, e.Data, isError: true);
@@ -265,12 +314,13 @@ internal sealed partial class Orchestrator(
         var health = replica.Project.HealthCheck is { } check ? Task.Run(() => MonitorHealthAsync(replica, check)) : Task.CompletedTask;
         await process.WaitForExitAsync(CancellationToken.None);
         replica.ExitCode = process.ExitCode;
-        replica.State = _stopping.IsCancellationRequested ? KnownResourceStates.Finished : KnownResourceStates.Exited;
+        var expected = _stopping.IsCancellationRequested || replica.StoppedOnRequest;
+        replica.State = expected ? KnownResourceStates.Finished : KnownResourceStates.Exited;
         replica.Health = null;
         Publish(replica.Project);
         await health;
 
-        if (!_stopping.IsCancellationRequested)
+        if (!expected)
         {
             string[] lastLines;
             lock (replica.LastLines)

@@ -19,6 +19,12 @@ internal sealed class ReplicaRun(ProjectResource project, int index, IReadOnlyDi
 
     public Process? Process { get; set; }
 
+    /// <summary>The environment it was started with; a restart reuses it (same ports, same keys).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; set; } = new Dictionary<string, string>();
+
+    /// <summary>Stopped by a command, not crashed: its exit is not a failure.</summary>
+    public bool StoppedOnRequest { get; set; }
+
     public string State { get; set; } = KnownResourceStates.NotStarted;
 
     public HealthStatus? Health { get; set; }

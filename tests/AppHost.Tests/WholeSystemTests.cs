@@ -78,6 +78,47 @@ public sealed class WholeSystemTests
     }
 
     [Fact]
+    public async Task A_stopped_resource_makes_the_edge_answer_with_a_problem_and_after_a_start_it_serves_again_on_the_same_ports()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>();
+        await using var app = await builder.StartHealthyAsync(StartTimeout);
+        using var edge = app.CreateHttpClient("edge-proxy", "http");
+        var before = app.ResourceNotifications.GetSnapshot("metrics-api").Replicas[0];
+
+        var stopped = await app.ResourceCommands.ExecuteCommandAsync("metrics-api", KnownResourceCommands.StopCommand);
+        Assert.True(stopped.Success, stopped.ErrorMessage);
+        Assert.False(ProcFs.IsAlive(before.ProcessId!.Value));
+        using (var down = await edge.GetAsync(new Uri("/api/instance", UriKind.Relative)))
+        {
+            Assert.True(down.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, $"got {down.StatusCode}");
+            Assert.Equal("application/problem+json", down.Content.Headers.ContentType?.MediaType);
+        }
+
+        // A stop on request is not a failure: the application keeps running.
+        Assert.Equal(KnownResourceStates.Running, app.ResourceNotifications.GetSnapshot("edge-proxy").State);
+
+        var started = await app.ResourceCommands.ExecuteCommandAsync("metrics-api", KnownResourceCommands.StartCommand);
+        Assert.True(started.Success, started.ErrorMessage);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("metrics-api").WaitAsync(StartTimeout);
+        var after = app.ResourceNotifications.GetSnapshot("metrics-api").Replicas[0];
+        Assert.NotEqual(before.ProcessId, after.ProcessId);
+        Assert.Equal(before.Endpoints, after.Endpoints);
+
+        HttpStatusCode status = default;
+        for (var attempt = 0; attempt < 50 && status != HttpStatusCode.OK; attempt++)
+        {
+            using var response = await edge.GetAsync(new Uri("/api/instance", UriKind.Relative));
+            status = response.StatusCode;
+            if (status != HttpStatusCode.OK)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
     public async Task A_missing_required_parameter_is_a_clear_error_naming_it_and_starts_nothing()
     {
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>();
