@@ -1,12 +1,10 @@
 using Edge.Proxy.Hosting;
-using Edge.Proxy.Logging;
 using Edge.Proxy.Proxy;
 using Edge.Proxy.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddQueryRedaction();
 builder.AddEdgeServer();
 builder.AddEdgeSecurityHeaders();
 builder.AddEdgeProxy();

@@ -1,4 +1,5 @@
 using Metrics.Api.Apis;
+using Metrics.Api.Auth;
 using Metrics.Api.Hosting;
 using Metrics.Api.Streaming;
 
@@ -7,15 +8,18 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddServerLimits();
 builder.AddMetricsStreaming();
+builder.AddMetricsApiAuth();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMetricsApiAuth();
 
 app.MapDefaultEndpoints();
 app.MapInstanceApi();
 app.MapMetricsStreamApi();
+app.MapStreamTicketsApi();
 
 app.Run();

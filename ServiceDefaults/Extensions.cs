@@ -12,7 +12,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Aspire's ServiceDefaults, reproduced without Aspire packages: OpenTelemetry, health checks,
-/// service discovery and resilient HttpClients. A real Aspire AppHost runs these services unchanged.
+/// service discovery and resilient HttpClients, plus query-token redaction for every log and span
+/// (<see cref="QueryRedactionExtensions.AddQueryRedaction"/>). A real Aspire AppHost runs these services unchanged.
 /// </summary>
 public static class Extensions
 {
@@ -21,6 +22,8 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // Stream tickets travel in query strings: no log entry or span of any service may carry one.
+        builder.AddQueryRedaction();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();

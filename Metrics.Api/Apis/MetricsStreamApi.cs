@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using Metrics.Api.Auth;
 using Metrics.Api.Streaming;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -11,11 +13,16 @@ namespace Metrics.Api.Apis;
 public static class MetricsStreamApi
 {
     public const string LastEventIdHeader = "Last-Event-ID";
+    public const string MetricsPath = MetricsAuth.StreamPathPrefix + "/metrics";
+
+    /// <summary>The streams a ticket can be issued for (<c>POST /api/stream/tickets</c>).</summary>
+    public static readonly IReadOnlySet<string> TicketPaths = new HashSet<string>(StringComparer.Ordinal) { MetricsPath };
 
     public static RouteGroupBuilder MapMetricsStreamApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/stream").WithTags("Streams");
-        group.MapGet("/metrics", GetMetricsStream)
+        // Every stream needs metrics.read: an access token in the header or a stream ticket in the query.
+        var group = routes.MapGroup(MetricsAuth.StreamPathPrefix).WithTags("Streams").RequireStreamReadPolicy();
+        group.MapGet(MetricsPath[MetricsAuth.StreamPathPrefix.Length..], GetMetricsStream)
             .WithName("GetMetricsStream")
             .WithSummary("Live metrics of this replica as server-sent events, resumable with Last-Event-ID.")
             // Streams are long-lived by design; a request-timeout policy must never cut them.
@@ -24,8 +31,9 @@ public static class MetricsStreamApi
     }
 
     /// <summary>
-    /// Validates the resume point, then streams: <c>ready</c> at once, a <c>gap</c> if events
-    /// were lost, the missed events, live events and pings, and a goodbye when the server ends it.
+    /// Validates the resume point and takes one of the user's stream slots (429 when none is left; nothing is
+    /// allocated then), then streams: <c>ready</c> at once, a <c>gap</c> if events were lost, the missed events,
+    /// live events and pings, and a goodbye when the server ends it (<c>reauth</c> when the session does).
     /// </summary>
     public static Results<ServerSentEventsResult<byte[]>, ProblemHttpResult> GetMetricsStream(
         HttpContext context,
@@ -45,7 +53,21 @@ public static class MetricsStreamApi
                 detail: $"The last event id must be the decimal id of an event from this stream (at most {LastEventId.MaxLength} digits).");
         }
 
-        return TypedResults.ServerSentEvents(Stream(context, resumeAfter, services));
+        var userId = StreamUser.From(context.User);
+        if (!services.Limiter.TryAcquire(userId, out var lease))
+        {
+            var limit = services.Limiter.MaxStreamsPerUser;
+            AuthLog.StreamLimitReached(services.Logger, limit);
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(services.Limiter.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many open streams",
+                detail: $"At most {limit} streams may be open at once per user. Close one, then try again.");
+        }
+
+        // Released when the stream ends (below); disposing the response covers a stream that never started.
+        context.Response.RegisterForDispose(lease);
+        return TypedResults.ServerSentEvents(Stream(context, resumeAfter, lease, services));
     }
 
     // Subscribing happens inside the enumerator: the subscription exists only while the response
@@ -53,6 +75,7 @@ public static class MetricsStreamApi
     private static async IAsyncEnumerable<SseItem<byte[]>> Stream(
         HttpContext context,
         long? resumeAfter,
+        IDisposable lease,
         StreamServices services,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -108,6 +131,7 @@ public static class MetricsStreamApi
             // The enumerator is disposed before the response completes: from here on the
             // context may be reused, so a late slow-consumer abort must not touch it.
             abort.RequestFinished();
+            lease.Dispose();
         }
     }
 
@@ -149,5 +173,6 @@ public sealed record StreamServices(
     IEventHub Hub,
     StreamFrames Frames,
     IOptions<StreamingOptions> Options,
+    UserStreamLimiter Limiter,
     TimeProvider TimeProvider,
     ILogger<StreamServices> Logger);

@@ -21,6 +21,11 @@ public static class ServerLimitsExtensions
                 kestrel.Limits.Http2.MaxStreamsPerConnection = options.Http2MaxStreamsPerConnection;
                 kestrel.Limits.Http2.KeepAlivePingDelay = options.Http2KeepAlivePingDelay;
                 kestrel.Limits.Http2.KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout;
+                // Header and request-line caps bound what a token (header or query) can cost before auth runs.
+                kestrel.Limits.MaxRequestLineSize = options.MaxRequestLineSize;
+                kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.Http2MaxRequestHeaderFieldSize;
+                kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeadersTotalSize;
+                kestrel.Limits.MaxRequestHeaderCount = options.MaxRequestHeaderCount;
             });
         builder.Services.AddOptions<HostOptions>()
             .Configure<IOptions<ServerLimitsOptions>>((host, limits) => host.ShutdownTimeout = limits.Value.ShutdownTimeout);

@@ -35,6 +35,21 @@ public sealed class ServerLimitsOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:00:25")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>HTTP/1.1 request line (method, path and query: a stream ticket travels here). Longer gets 414.</summary>
+    [Range(1024, 64 * 1024)]
+    public int MaxRequestLineSize { get; set; } = 8 * 1024;
+
+    /// <summary>One HTTP/2 header field, <c>:path</c> with its query included. Longer resets the request.</summary>
+    [Range(4 * 1024, 64 * 1024)]
+    public int Http2MaxRequestHeaderFieldSize { get; set; } = 16 * 1024;
+
+    /// <summary>All request headers together (an Entra access token is a few KB). Larger gets 431.</summary>
+    [Range(4 * 1024, 256 * 1024)]
+    public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
+
+    [Range(8, 1000)]
+    public int MaxRequestHeaderCount { get; set; } = 100;
 }
 
 [OptionsValidator]

@@ -181,8 +181,10 @@ public sealed class StreamTicketTests
         using var ada = app.CreateBrowser();
         var adaToken = await ada.SignInAsync("ada");
 
+        // A few more than the budget: a replenishment tick of the token bucket may land inside the loop
+        // on a slow machine, so the exact count may be one over, but the limit must bite.
         var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < Dashboard.Web.Apis.BffApiExtensions.StreamTicketsPerMinute + 1; i++)
+        for (var i = 0; i < Dashboard.Web.Apis.BffApiExtensions.StreamTicketsPerMinute + 5; i++)
         {
             using var response = await ada.PostAsync("/bff/stream-ticket", null, adaToken);
             statuses.Add(response.StatusCode);
@@ -193,7 +195,9 @@ public sealed class StreamTicketTests
             }
         }
 
-        Assert.Equal(Dashboard.Web.Apis.BffApiExtensions.StreamTicketsPerMinute, statuses.Count(s => s == HttpStatusCode.OK));
+        var allowed = statuses.Count(s => s == HttpStatusCode.OK);
+        Assert.InRange(allowed, Dashboard.Web.Apis.BffApiExtensions.StreamTicketsPerMinute, Dashboard.Web.Apis.BffApiExtensions.StreamTicketsPerMinute + 1);
+        Assert.All(statuses.Take(Dashboard.Web.Apis.BffApiExtensions.StreamTicketsPerMinute), s => Assert.Equal(HttpStatusCode.OK, s));
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
 
         // Another user has their own budget.

@@ -1,9 +1,9 @@
-using Edge.Proxy.Logging;
 using Edge.Proxy.Proxy;
 using Edge.Proxy.Telemetry;
 using Edge.Proxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using ServiceDefaults.Redaction;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Edge.Proxy.Tests;

@@ -20,9 +20,16 @@ public class OptionsTests
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () => await TestApp.StartAsync(new Dictionary<string, string?> { [key] = value }));
 
-        var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException;
-        Assert.NotNull(validation);
+        Assert.True(FindValidationError(error) is not null, $"expected an options validation error, got: {error}");
     }
+
+    private static OptionsValidationException? FindValidationError(Exception? error) => error switch
+    {
+        null => null,
+        OptionsValidationException validation => validation,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(FindValidationError).FirstOrDefault(v => v is not null),
+        _ => FindValidationError(error.InnerException),
+    };
 
     [Fact]
     public async Task Server_limits_reach_kestrel_and_the_host()

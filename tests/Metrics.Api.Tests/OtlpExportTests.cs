@@ -22,7 +22,7 @@ public class OtlpExportTests
             ["OTEL_SERVICE_NAME"] = "metrics-api",
             ["Streaming__Sampler__Interval"] = "00:00:00.200",
         });
-        using var client = StreamClients.H2c(app.H2cAddress);
+        using var client = StreamClients.H2c(app.H2cAddress, TestTokens.DefaultAccessToken);
 
         var streams = new List<SseConnection>();
         for (var i = 0; i < 3; i++)

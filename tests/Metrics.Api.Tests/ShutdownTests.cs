@@ -20,8 +20,8 @@ public class ShutdownTests(ITestOutputHelper output)
         {
             ["Streaming__Sampler__Interval"] = "00:00:00.250",
         });
-        using var h2c = StreamClients.H2c(app.H2cAddress);
-        using var http1 = StreamClients.Http1(app.Http1Address);
+        using var h2c = StreamClients.H2c(app.H2cAddress, TestTokens.DefaultAccessToken);
+        using var http1 = StreamClients.Http1(app.Http1Address, TestTokens.DefaultAccessToken);
 
         var streams = new SseConnection[H2cStreams + Http1Streams];
         foreach (var batch in Enumerable.Range(0, streams.Length).Chunk(100))

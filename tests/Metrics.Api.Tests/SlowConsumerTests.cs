@@ -31,7 +31,7 @@ public class SlowConsumerTests(ITestOutputHelper output)
         // the ready event, then never reads again.
         using var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await stalled.ConnectAsync(app.Http1Address.Host, app.Http1Address.Port);
-        await stalled.SendAsync(Encoding.ASCII.GetBytes($"GET {SseConnection.StreamPath} HTTP/1.1\r\nHost: {app.Http1Address.Authority}\r\n\r\n"));
+        await stalled.SendAsync(Encoding.ASCII.GetBytes($"GET {SseConnection.StreamPath} HTTP/1.1\r\nHost: {app.Http1Address.Authority}\r\nAuthorization: Bearer {TestTokens.DefaultAccessToken}\r\n\r\n"));
         await ReadUntilAsync(stalled, "event: ready");
 
         using var http1 = app.CreateHttp1Client();

@@ -44,6 +44,14 @@ public sealed partial class MetricsApiProcess : IAsyncDisposable
         start.Environment["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        // The test identity provider, a ticket key, and no per-user stream limit to speak of.
+        foreach (var (key, value) in TestTokens.BearerSettings())
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment["StreamTickets__SigningKey"] = Convert.ToBase64String(TestTokens.TicketKey);
+        start.Environment["Streaming__Limits__MaxStreamsPerUser"] = "1000000";
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

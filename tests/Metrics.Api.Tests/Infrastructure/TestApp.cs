@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Metrics.Api.Streaming;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Metrics.Api.Tests.Infrastructure;
@@ -14,16 +16,22 @@ namespace Metrics.Api.Tests.Infrastructure;
 /// <summary>
 /// Metrics.Api in this process on real Kestrel sockets: both endpoints (HTTP/1.1 and h2c) on
 /// 127.0.0.1 with OS-chosen ports. The sampler is off unless a test turns it on, so ids are the test's.
+/// Streams need a token: the test identity provider is configured (<see cref="TestTokens.BearerSettings"/>),
+/// and the clients made here send <see cref="TestTokens.DefaultAccessToken"/> unless told otherwise. The
+/// per-user stream limit and the ticket rate limit are lifted unless a test sets them.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
     private readonly Factory _factory;
+    private readonly MetricCollector<long> _activeStreams;
 
     private TestApp(Factory factory, Uri http1, Uri h2c)
     {
         _factory = factory;
         Http1Address = http1;
         H2cAddress = h2c;
+        _activeStreams = new MetricCollector<long>(
+            factory.Services.GetRequiredService<IMeterFactory>(), StreamMetrics.MeterName, StreamMetrics.ActiveStreamsName);
     }
 
     public Uri Http1Address { get; }
@@ -38,22 +46,41 @@ public sealed class TestApp : IAsyncDisposable
 
     public StreamSubscribers Subscribers => Services.GetRequiredService<StreamSubscribers>();
 
-    public static async Task<TestApp> StartAsync(
-        IReadOnlyDictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? configureServices = null)
+    /// <summary>Streams allocated since the app started (every +1 of <c>sse.server.active_streams</c>).</summary>
+    public int StreamsOpened => _activeStreams.GetMeasurementSnapshot().Count(m => m.Value > 0);
+
+    /// <summary>The settings every test app gets before the test's own.</summary>
+    public static Dictionary<string, string?> BaseSettings()
     {
-        var merged = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Kestrel:Endpoints:http:Url"] = "http://127.0.0.1:0",
             ["Kestrel:Endpoints:h2c:Url"] = "http://127.0.0.1:0",
             ["Streaming:Sampler:Enabled"] = "false",
+            ["StreamTickets:SigningKey"] = Convert.ToBase64String(TestTokens.TicketKey),
+            ["Streaming:Limits:MaxStreamsPerUser"] = "1000000",
+            ["StreamTickets:RateLimit:TokenLimit"] = "10000",
         };
+        foreach (var (key, value) in TestTokens.BearerSettings())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    public static async Task<TestApp> StartAsync(
+        IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null,
+        string environment = "Development")
+    {
+        var merged = BaseSettings();
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             merged[key] = value;
         }
 
-        var factory = new Factory(merged, configureServices);
+        var factory = new Factory(merged, configureServices, environment);
         factory.UseKestrel();
         try
         {
@@ -90,22 +117,42 @@ public sealed class TestApp : IAsyncDisposable
             h2c ?? throw new InvalidOperationException("No h2c endpoint."));
     }
 
-    public HttpClient CreateHttp1Client() => StreamClients.Http1(Http1Address);
+    /// <summary>HTTP/1.1, sending <see cref="TestTokens.DefaultAccessToken"/>.</summary>
+    public HttpClient CreateHttp1Client() => StreamClients.Http1(Http1Address, TestTokens.DefaultAccessToken);
 
-    public HttpClient CreateH2cClient() => StreamClients.H2c(H2cAddress);
+    /// <summary>h2c, sending <see cref="TestTokens.DefaultAccessToken"/>.</summary>
+    public HttpClient CreateH2cClient() => StreamClients.H2c(H2cAddress, TestTokens.DefaultAccessToken);
+
+    /// <summary>HTTP/1.1 with this access token (null: no Authorization header).</summary>
+    public HttpClient CreateHttp1Client(string? accessToken) => StreamClients.Http1(Http1Address, accessToken);
+
+    /// <summary>h2c with this access token (null: no Authorization header).</summary>
+    public HttpClient CreateH2cClient(string? accessToken) => StreamClients.H2c(H2cAddress, accessToken);
+
+    /// <summary>Nothing was allocated for a stream: no subscription now and none ever opened.</summary>
+    public void AssertNoStreamAllocated()
+    {
+        Assert.Equal(0, Subscribers.Count);
+        Assert.Equal(0, StreamsOpened);
+    }
 
     public async Task<long> PublishAsync(string eventType = "metrics", string data = "{}") =>
         await Hub.PublishAsync(eventType, System.Text.Encoding.UTF8.GetBytes(data));
 
-    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _activeStreams.Dispose();
+        await _factory.DisposeAsync();
+    }
 
-    private sealed class Factory(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices)
+    private sealed class Factory(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices, string environment)
         : WebApplicationFactory<Program>
     {
         public LogSink Logs { get; } = new();
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
+            builder.UseEnvironment(environment);
             builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.AddProvider(Logs));
             if (configureServices is not null)

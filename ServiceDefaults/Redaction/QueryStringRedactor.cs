@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Edge.Proxy.Logging;
+namespace ServiceDefaults.Redaction;
 
 /// <summary>
 /// Replaces the values of sensitive query parameters (<c>?ticket=abc</c> → <c>?ticket=[redacted]</c>) in any
@@ -15,6 +15,7 @@ public sealed class QueryStringRedactor
 
     public QueryStringRedactor(IEnumerable<string> parameterNames)
     {
+        ArgumentNullException.ThrowIfNull(parameterNames);
         _names = parameterNames
             .Where(name => !string.IsNullOrWhiteSpace(name))
             .Select(name => name.Trim())
@@ -29,6 +30,9 @@ public sealed class QueryStringRedactor
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled,
             TimeSpan.FromSeconds(1));
     }
+
+    /// <summary>The parameter names whose values are redacted.</summary>
+    public IReadOnlyList<string> ParameterNames => _names;
 
     /// <summary>Cheap test before the regex: does the text mention a sensitive parameter at all?</summary>
     public bool MayContainSecret(string? text)

@@ -1,9 +1,13 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Instrumentation.Http;
+using ServiceDefaults.Redaction;
 
-namespace Edge.Proxy.Logging;
+// Same namespace as AddServiceDefaults, so a service needs no using.
+namespace Microsoft.Extensions.Hosting;
 
 public static class QueryRedactionExtensions
 {
@@ -11,13 +15,28 @@ public static class QueryRedactionExtensions
     private const string UrlFullTag = "url.full";
 
     /// <summary>
-    /// Keeps the values of sensitive query parameters (the stream ticket) out of every log line and out of the
-    /// request spans. Aspire turns OpenTelemetry's own query redaction off in Development
-    /// (OTEL_DOTNET_EXPERIMENTAL_*_DISABLE_URL_QUERY_REDACTION), so the spans are redacted here as well.
+    /// Keeps the values of sensitive query parameters (<c>ticket</c>, <c>access_token</c>, plus <c>Redaction:QueryParameters</c>)
+    /// out of every log entry and every request span, and refuses to start outside Development when URL-query
+    /// redaction was switched off. Part of <c>AddServiceDefaults()</c>; calling it again does nothing.
     /// </summary>
+    /// <remarks>
+    /// OpenTelemetry redacts every query value of spans by default, but Aspire's AppHost turns that off in
+    /// Development (OTEL_DOTNET_EXPERIMENTAL_*_DISABLE_URL_QUERY_REDACTION), and no logger redacts at all: ASP.NET
+    /// Core's "Request starting" and YARP's "Proxying to" print the full query. So both are redacted here.
+    /// </remarks>
     public static TBuilder AddQueryRedaction<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddOptions<QueryRedactionOptions>().BindConfiguration(QueryRedactionOptions.SectionName);
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(d => d.ServiceType == typeof(QueryStringRedactor)))
+        {
+            return builder;
+        }
+
+        builder.Services.AddOptions<QueryRedactionOptions>()
+            .BindConfiguration(QueryRedactionOptions.LegacySectionName)
+            .BindConfiguration(QueryRedactionOptions.SectionName)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<QueryRedactionOptions>, QueryRedactionGuard>();
         builder.Services.AddSingleton(static services =>
             new QueryStringRedactor(services.GetRequiredService<IOptions<QueryRedactionOptions>>().Value.QueryParameters));
 

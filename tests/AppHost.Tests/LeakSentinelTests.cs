@@ -1,0 +1,277 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AppHost.Hosting;
+using AppHost.Hosting.Testing;
+using AppHost.Tests.Otlp;
+using Xunit.Abstractions;
+
+namespace AppHost.Tests;
+
+/// <summary>
+/// The whole system, as <c>dotnet run --project AppHost</c> starts it, exporting OTLP to a receiver in the test and
+/// logging at Debug, with OpenTelemetry's own URL redaction switched off as Aspire's AppHost does in Development.
+/// Stream tickets and access tokens, valid and forged, go through the edge; none of them may appear in any line any
+/// process printed or in any byte any process exported. A harmless query value sent the same way must appear in
+/// both, which proves the search would find a leak.
+/// </summary>
+[Collection(WholeSystemGroup.Name)]
+public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutputHelper output) : IClassFixture<LeakSentinelTests.SystemRun>
+{
+    [Fact]
+    public void A_valid_ticket_flow_went_through_the_edge_end_to_end()
+    {
+        foreach (var resource in run.Lines.GroupBy(l => l.ResourceName))
+        {
+            output.WriteLine($"{resource.Key}: {resource.Count()} output lines");
+        }
+
+        foreach (var signal in run.Otlp.Exports.GroupBy(e => e.Signal))
+        {
+            output.WriteLine($"OTLP {signal.Key}: {signal.Count()} exports, {signal.Sum(e => e.Body.Length)} bytes");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, run.TicketStatus);
+        Assert.Equal(["ready", "metrics"], run.StreamEvents);
+        Assert.Equal(HttpStatusCode.Unauthorized, run.ReplayStatus);
+        Assert.All(run.RefusedStatuses, s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+    }
+
+    [Fact]
+    public void Both_services_get_the_same_development_issuer_and_only_Metrics_Api_gets_the_ticket_key()
+    {
+        var api = run.Environments["metrics-api"];
+        var web = run.Environments["dashboard-web"];
+        var edge = run.Environments["edge-proxy"];
+
+        Assert.Equal(run.DevelopmentKeyBase64, api["DevelopmentIssuer__SigningKey"]);
+        Assert.Equal(run.DevelopmentKeyBase64, web["DevelopmentIssuer__SigningKey"]);
+        foreach (var environment in new[] { api, web })
+        {
+            Assert.Equal("https://dev-issuer.localhost", environment["DevelopmentIssuer__Issuer"]);
+            Assert.Equal("metrics-api", environment["DevelopmentIssuer__Audience"]);
+        }
+
+        // Generated for the run (not configured here): random, 32 bytes, not the development key.
+        var ticketKey = api["StreamTickets__SigningKey"];
+        Assert.Equal(32, Convert.FromBase64String(ticketKey).Length);
+        Assert.NotEqual(run.DevelopmentKeyBase64, ticketKey);
+        Assert.False(web.ContainsKey("StreamTickets__SigningKey"));
+        Assert.False(edge.ContainsKey("StreamTickets__SigningKey"));
+        Assert.False(edge.ContainsKey("DevelopmentIssuer__SigningKey"));
+    }
+
+    [Fact]
+    public void The_search_finds_an_unprotected_query_value_in_process_output_and_in_every_otlp_signal_it_reaches()
+    {
+        Assert.Contains(run.Lines, l => l.ResourceName == "edge-proxy" && l.Text.Contains(run.Control, StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.ResourceName == "metrics-api" && l.Text.Contains(run.Control, StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.ResourceName == "dashboard-web" && l.Text.Contains(run.DashboardControl, StringComparison.Ordinal));
+        Assert.NotEmpty(run.Otlp.Containing(run.Control, "logs"));
+        Assert.NotEmpty(run.Otlp.Containing(run.Control, "traces"));
+        Assert.NotEmpty(run.Otlp.Containing(run.DashboardControl, "traces"));
+
+        // ...and it sees the protected parameters' names, with their values redacted.
+        Assert.Contains(run.Lines, l => l.Text.Contains("ticket=[redacted]", StringComparison.Ordinal));
+        Assert.NotEmpty(run.Otlp.Containing("ticket=[redacted]", "logs"));
+        Assert.NotEmpty(run.Otlp.Containing("ticket=[redacted]", "traces"));
+    }
+
+    [Fact]
+    public void No_ticket_or_token_appears_in_any_process_output_line()
+    {
+        Assert.All(run.Lines.GroupBy(l => l.ResourceName), g => Assert.True(g.Count() < 20_000, $"{g.Key}'s output was truncated"));
+        foreach (var (name, secret) in run.Secrets)
+        {
+            var leaked = run.Lines.Where(l => l.Text.Contains(secret, StringComparison.Ordinal)).Select(l => $"{l.ResourceName}: {l.Text}").ToList();
+            Assert.True(leaked.Count == 0, $"{name} leaked:\n{string.Join('\n', leaked.Take(5))}");
+        }
+    }
+
+    [Fact]
+    public void No_ticket_or_token_appears_in_any_otlp_export()
+    {
+        Assert.Contains(run.Otlp.Exports, e => e.Signal == "traces");
+        Assert.Contains(run.Otlp.Exports, e => e.Signal == "logs");
+        Assert.Contains(run.Otlp.Exports, e => e.Signal == "metrics");
+        foreach (var (name, secret) in run.Secrets)
+        {
+            var leaked = run.Otlp.Containing(secret).Select(e => e.Signal).ToList();
+            Assert.True(leaked.Count == 0, $"{name} leaked to OTLP {string.Join(", ", leaked)}");
+        }
+    }
+
+    /// <summary>Starts the system once, sends everything, waits for the exports, stops it: the tests read the record.</summary>
+    public sealed class SystemRun : IAsyncLifetime
+    {
+        private const string DevelopmentIssuer = "https://dev-issuer.localhost";
+        private const string DevelopmentAudience = "metrics-api";
+        private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
+        private readonly byte[] _developmentKey = RandomNumberGenerator.GetBytes(32);
+
+        public RawOtlpReceiver Otlp { get; private set; } = null!;
+
+        public IReadOnlyList<LogLine> Lines { get; private set; } = [];
+
+        /// <summary>Values that must appear nowhere, by what they are.</summary>
+        public Dictionary<string, string> Secrets { get; } = [];
+
+        public string Control { get; } = $"CONTROL{Guid.NewGuid():N}";
+
+        public string DashboardControl { get; } = $"CONTROLWEB{Guid.NewGuid():N}";
+
+        public HttpStatusCode TicketStatus { get; private set; }
+
+        public List<string> StreamEvents { get; } = [];
+
+        public HttpStatusCode ReplayStatus { get; private set; }
+
+        public List<HttpStatusCode> RefusedStatuses { get; } = [];
+
+        public string DevelopmentKeyBase64 => Convert.ToBase64String(_developmentKey);
+
+        /// <summary>What each service process really received (/proc/PID/environ).</summary>
+        public Dictionary<string, Dictionary<string, string>> Environments { get; } = [];
+
+        public async Task InitializeAsync()
+        {
+            Otlp = await RawOtlpReceiver.StartAsync();
+            await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL={Otlp.Endpoint.ToString().TrimEnd('/')}",
+                $"--Parameters:development-issuer-signing-key={Convert.ToBase64String(_developmentKey)}",
+            ]);
+            foreach (var project in builder.Resources.OfType<ProjectResource>())
+            {
+                builder.CreateResourceBuilder(project)
+                    // As verbose as someone chasing a bug would make it: every request line, every proxy hop.
+                    .WithEnvironment("Logging__LogLevel__Default", "Debug")
+                    .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug")
+                    .WithEnvironment("Logging__LogLevel__Yarp", "Debug")
+                    // What Aspire's AppHost sets for Development runs.
+                    .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION", "true")
+                    .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION", "true");
+            }
+
+            await using var app = await builder.StartHealthyAsync(TimeSpan.FromMinutes(3));
+            foreach (var resource in new[] { "metrics-api", "dashboard-web", "edge-proxy" })
+            {
+                var processId = Assert.Single(app.ResourceNotifications.GetSnapshot(resource).Replicas).ProcessId!.Value;
+                Environments[resource] = ProcFs.ReadEnvironment(processId);
+            }
+
+            // The signing keys are secrets too: never printed, never exported.
+            Secrets["development issuer key"] = DevelopmentKeyBase64;
+            Secrets["stream ticket key"] = Environments["metrics-api"]["StreamTickets__SigningKey"];
+            using var edge = app.CreateHttpClient("edge-proxy", "https");
+            edge.DefaultRequestVersion = HttpVersion.Version20;
+            edge.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            edge.Timeout = s_wait;
+
+            await SendEverythingAsync(edge);
+
+            // Wait until the harmless value has been exported as a span and a log record, then one more export
+            // interval (the AppHost sets 1 s in Development) so every process has flushed what came with it.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.Elapsed < s_wait && !(Otlp.Containing(Control, "traces").Any() && Otlp.Containing(Control, "logs").Any()))
+            {
+                await Task.Delay(200);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Lines = app.ResourceLogs.GetAllLines();
+        }
+
+        public async Task DisposeAsync() => await Otlp.DisposeAsync();
+
+        private async Task SendEverythingAsync(HttpClient edge)
+        {
+            // Forged and random tickets, through the edge, on the stream path and off it.
+            var plain = $"SENTINEL{Guid.NewGuid():N}";
+            var jwtShaped = Jwt(
+                new { alg = "HS256", typ = "metrics-stream+jwt" },
+                new { iss = "metrics-api/stream-tickets", aud = "metrics-api/stream", sub = $"SENTINELSUB{Guid.NewGuid():N}", path = "/api/stream/metrics", jti = Guid.NewGuid().ToString("N"), exp = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds(), session_exp = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds() },
+                RandomNumberGenerator.GetBytes(32));
+            var offPath = $"SENTINELOFFPATH{Guid.NewGuid():N}";
+            var accessTokenInQuery = $"SENTINELAT{Guid.NewGuid():N}";
+            var dashboard = $"SENTINELWEB{Guid.NewGuid():N}";
+            Secrets["plain sentinel ticket"] = plain;
+            Secrets["JWT-shaped sentinel ticket"] = jwtShaped;
+            Secrets["its signature"] = jwtShaped[(jwtShaped.LastIndexOf('.') + 1)..];
+            Secrets["off-path ticket"] = offPath;
+            Secrets["access_token in the query"] = accessTokenInQuery;
+            Secrets["ticket sent to the dashboard"] = dashboard;
+
+            RefusedStatuses.Add(await StatusAsync(edge, $"/api/stream/metrics?ticket={plain}"));
+            RefusedStatuses.Add(await StatusAsync(edge, $"/api/stream/metrics?ticket={jwtShaped}"));
+            await StatusAsync(edge, $"/api/instance?ticket={offPath}&access_token={accessTokenInQuery}&probe={Control}");
+            await StatusAsync(edge, $"/?ticket={dashboard}&probe={DashboardControl}");
+
+            // The valid flow: a development access token (as Dashboard.Web mints them) for a ticket, the ticket for a stream.
+            var accessToken = Jwt(
+                new { alg = "HS256", typ = "at+jwt" },
+                new { iss = DevelopmentIssuer, aud = DevelopmentAudience, sub = "leak-test-user", name = "Leak Test", scope = "metrics.read", jti = Guid.NewGuid().ToString("N"), iat = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), exp = DateTimeOffset.UtcNow.AddMinutes(15).ToUnixTimeSeconds() },
+                _developmentKey);
+            Secrets["access token"] = accessToken;
+            Secrets["access token signature"] = accessToken[(accessToken.LastIndexOf('.') + 1)..];
+
+            using var ticketRequest = new HttpRequestMessage(HttpMethod.Post, "/api/stream/tickets")
+            {
+                Version = HttpVersion.Version20,
+                Content = JsonContent.Create(new { path = "/api/stream/metrics" }),
+            };
+            ticketRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+            using var ticketResponse = await edge.SendAsync(ticketRequest);
+            TicketStatus = ticketResponse.StatusCode;
+            ticketResponse.EnsureSuccessStatusCode();
+            using var ticketJson = JsonDocument.Parse(await ticketResponse.Content.ReadAsStringAsync());
+            var ticket = ticketJson.RootElement.GetProperty("ticket").GetString()!;
+            Secrets["valid ticket"] = ticket;
+            Secrets["valid ticket signature"] = ticket[(ticket.LastIndexOf('.') + 1)..];
+
+            using (var cancel = new CancellationTokenSource(s_wait))
+            using (var streamRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/stream/metrics?ticket={ticket}") { Version = HttpVersion.Version20 })
+            {
+                streamRequest.Headers.Accept.ParseAdd("text/event-stream");
+                using var stream = await edge.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+                stream.EnsureSuccessStatusCode();
+                await using var body = await stream.Content.ReadAsStreamAsync(cancel.Token);
+                await foreach (var item in SseParser.Create(body).EnumerateAsync(cancel.Token))
+                {
+                    if (item.EventType is "ready" or "metrics" && !StreamEvents.Contains(item.EventType))
+                    {
+                        StreamEvents.Add(item.EventType);
+                    }
+
+                    if (StreamEvents.Contains("metrics"))
+                    {
+                        break;
+                    }
+                }
+            }
+
+            // The same ticket again: refused, and its value is in the refusal's path too.
+            ReplayStatus = await StatusAsync(edge, $"/api/stream/metrics?ticket={ticket}");
+        }
+
+        private static async Task<HttpStatusCode> StatusAsync(HttpClient edge, string pathAndQuery)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery) { Version = HttpVersion.Version20 };
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using var response = await edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            return response.StatusCode;
+        }
+
+        private static string Jwt(object header, object payload, byte[] key)
+        {
+            var input = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(header))}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(payload))}";
+            return $"{input}.{Base64Url(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(input)))}";
+        }
+
+        private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+}
