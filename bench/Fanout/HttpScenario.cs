@@ -27,6 +27,7 @@ public static class HttpScenario
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = Timeout.InfiniteTimeSpan,
         };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BenchIdentity.AccessToken());
 
         // A probe stream watches the server's own samples (allocations, memory) throughout.
         var probe = new StreamReaderLoop(latencySlots: 0);
@@ -248,7 +249,13 @@ public static class HttpScenario
                 UseShellExecute = false,
             };
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Metrics.Api.dll"));
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            // Development: the server trusts the benchmark's own development issuer (streams need a token).
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+            start.Environment["DevelopmentIssuer__Issuer"] = BenchIdentity.Issuer;
+            start.Environment["DevelopmentIssuer__Audience"] = BenchIdentity.Audience;
+            start.Environment["DevelopmentIssuer__SigningKey"] = BenchIdentity.SigningKey;
+            start.Environment["StreamTickets__SigningKey"] = BenchIdentity.TicketKey;
+            start.Environment["Streaming__Limits__MaxStreamsPerUser"] = "100000";
             start.Environment["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0";
             start.Environment["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0";
             start.Environment["Streaming__Sampler__Interval"] = sampleInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture);

@@ -1,0 +1,126 @@
+using System.Globalization;
+
+namespace LoadTool.Load;
+
+/// <summary>One reading of a set of processes (and their descendants) from /proc.</summary>
+/// <param name="CpuSeconds">user + system CPU time so far, summed.</param>
+/// <param name="RssBytes">VmRSS summed (shared pages count once per process).</param>
+/// <param name="PssBytes">Proportional set size summed (shared pages split between the processes that map them).</param>
+/// <param name="Processes">How many processes were read.</param>
+/// <param name="MachineBusySeconds">CPU time the whole machine spent not idle so far (/proc/stat), to tell other processes' load apart.</param>
+public sealed record ProcSample(DateTime At, double CpuSeconds, long RssBytes, long PssBytes, int Processes, double MachineBusySeconds = 0);
+
+/// <summary>Reads CPU time and memory of given processes and their descendants from /proc (Linux).</summary>
+public static class ProcStats
+{
+    // USER_HZ: the unit of utime/stime in /proc/PID/stat; 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
+    private const double TicksPerSecond = 100;
+
+    public static ProcSample Sample(IEnumerable<int> roots)
+    {
+        double cpu = 0;
+        long rss = 0, pss = 0;
+        var count = 0;
+        foreach (var pid in WithDescendants(roots))
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                cpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+                rss += ResidentBytes(pid);
+                pss += ProportionalBytes(pid);
+                count++;
+            }
+            catch (IOException)
+            {
+                // Exited between listing and reading.
+            }
+        }
+
+        return new ProcSample(DateTime.UtcNow, cpu, rss, pss, count, MachineBusySeconds());
+    }
+
+    /// <summary>user + nice + system + irq + softirq + steal of the "cpu" line of /proc/stat, in seconds.</summary>
+    public static double MachineBusySeconds()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/stat").First();
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long busy = 0;
+            foreach (var i in new[] { 1, 2, 3, 6, 7, 8 })
+            {
+                busy += long.Parse(f[i], CultureInfo.InvariantCulture);
+            }
+
+            return busy / TicksPerSecond;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    public static long ResidentBytes(int pid) => StatusKib($"/proc/{pid}/status", "VmRSS:") * 1024;
+
+    public static long ProportionalBytes(int pid) => StatusKib($"/proc/{pid}/smaps_rollup", "Pss:") * 1024;
+
+    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
+
+    /// <summary>The processes and every descendant (nginx workers, for example), from /proc/PID/task/TID/children.</summary>
+    public static IReadOnlyList<int> WithDescendants(IEnumerable<int> roots)
+    {
+        var result = new List<int>();
+        var queue = new Queue<int>(roots);
+        var seen = new HashSet<int>();
+        while (queue.TryDequeue(out var pid))
+        {
+            if (!seen.Add(pid) || !IsAlive(pid))
+            {
+                continue;
+            }
+
+            result.Add(pid);
+            try
+            {
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+                {
+                    var children = File.ReadAllText(Path.Combine(task, "children"));
+                    foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        queue.Enqueue(int.Parse(child, CultureInfo.InvariantCulture));
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return result;
+    }
+
+    private static long StatusKib(string path, string key)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(path))
+            {
+                if (line.StartsWith(key, StringComparison.Ordinal))
+                {
+                    return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return 0;
+    }
+}

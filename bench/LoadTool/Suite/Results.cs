@@ -1,0 +1,165 @@
+using LoadTool.Load;
+
+namespace LoadTool.Suite;
+
+/// <summary>Everything one suite run measured; saved as results.json and turned into docs/benchmarks.md.</summary>
+public sealed record SuiteResults
+{
+    public required bool Quick { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset FinishedAt { get; set; }
+
+    public required MachineInfo Machine { get; init; }
+
+    public required SuiteSettings Settings { get; init; }
+
+    public List<TargetDescription> Targets { get; init; } = [];
+
+    public List<ScenarioResult> Results { get; init; } = [];
+
+    public List<ProfileResult> Profiles { get; init; } = [];
+
+    /// <summary>Scenarios that could not run (a server did not start, a worker failed), with the reason.</summary>
+    public List<string> Errors { get; init; } = [];
+
+    public string CommandLine { get; init; } = "";
+}
+
+public sealed record MachineInfo(
+    int Cores,
+    string CpuModel,
+    long MemoryBytes,
+    string Kernel,
+    string Os,
+    string DotNet,
+    string Nginx,
+    string Nchan,
+    int OpenFilesLimit,
+    string GitCommit,
+    bool GitDirty);
+
+public sealed record SuiteSettings(
+    int[] W1Streams,
+    double W1Rate,
+    double W1Seconds,
+    int W2Streams,
+    double[] W2Rates,
+    double W2Seconds,
+    int W3Cycles,
+    int W3Concurrency,
+    double W3IdleSeconds,
+    double SettleSeconds,
+    int StreamsPerConnection,
+    int StreamsPerUser,
+    string Auth,
+    string ApiEnvironment,
+    string[] ApiEnv,
+    string[] EdgeEnv);
+
+public sealed record TargetDescription(string Name, string Title, string Transport, string Auth, string Processes, bool Ours);
+
+/// <summary>One scenario against one target. Fields that do not apply are null.</summary>
+public sealed record ScenarioResult
+{
+    public required string Scenario { get; init; }
+
+    public required string Target { get; init; }
+
+    public int Streams { get; init; }
+
+    public double Rate { get; init; }
+
+    public int Workers { get; init; }
+
+    public OpenReport? Open { get; init; }
+
+    public MeasureReport? Measure { get; init; }
+
+    public ChurnReport? Churn { get; init; }
+
+    /// <summary>Server processes (with descendants) after start and warm-up, before any load.</summary>
+    public ProcSample? ServerIdle { get; init; }
+
+    /// <summary>With half of the streams open (W1), for the marginal cost of a stream.</summary>
+    public ProcSample? ServerHalf { get; init; }
+
+    /// <summary>Streams open when <see cref="ServerHalf"/> was read.</summary>
+    public int OpenAtHalf { get; init; }
+
+    /// <summary>W3: the baseline after the warm-up's settle time (with <see cref="ServerIdle"/>: idle CPU before the churn).</summary>
+    public ProcSample? ServerBeforeChurn { get; init; }
+
+    /// <summary>With every stream open, before the window.</summary>
+    public ProcSample? ServerFull { get; init; }
+
+    public ProcSample? ServerWindowStart { get; init; }
+
+    public ProcSample? ServerWindowEnd { get; init; }
+
+    /// <summary>W3: right after the churn, and after the idle period.</summary>
+    public ProcSample? ServerAfterChurn { get; init; }
+
+    /// <summary>W3: halfway through the idle period; CPU is read over its second half (after the churn's tail).</summary>
+    public ProcSample? ServerIdleMid { get; init; }
+
+    public ProcSample? ServerAfterIdle { get; init; }
+
+    /// <summary>W3: open streams the server itself reports after the idle period (null where it cannot say).</summary>
+    public int? ServerReportedOpenAfterIdle { get; init; }
+
+    public string? Error { get; init; }
+
+    // Derived figures, so that the report and readers of results.json agree.
+    public double? LatencyP50Ms => Latency(0.50);
+
+    public double? LatencyP99Ms => Latency(0.99);
+
+    public double? LatencyMaxMs => Measure is null ? null : Histogram.FromSparse(Measure.LatencyMicroseconds) is { Count: > 0 } h ? h.Max / 1000.0 : null;
+
+    public double? EventsPerSecond => Measure is { WindowSeconds: > 0 } m ? m.Events / m.WindowSeconds : null;
+
+    /// <summary>Streams open × rate: what the publisher offered to the streams during the window.</summary>
+    public double? OfferedPerSecond => Open is { } o ? o.Open * Rate : null;
+
+    /// <summary>
+    /// Delivered events/s, capped at the offered rate: a server that fell behind and caught up inside the window
+    /// delivers more than was offered (a backlog, with its latency), which is not throughput.
+    /// </summary>
+    public double? SustainedPerSecond => EventsPerSecond is { } d && OfferedPerSecond is { } o ? Math.Min(d, o) : EventsPerSecond;
+
+    public double? ServerCores => ServerWindowStart is { } a && ServerWindowEnd is { } b && (b.At - a.At).TotalSeconds > 0
+        ? (b.CpuSeconds - a.CpuSeconds) / (b.At - a.At).TotalSeconds
+        : null;
+
+    /// <summary>CPU of every other process on the machine during the window (other people's work, the suite itself).</summary>
+    public double? OtherCores => ServerWindowStart is { } a && ServerWindowEnd is { } b && (b.At - a.At).TotalSeconds > 0 && b.MachineBusySeconds > 0 && ServerCores is { } server
+        ? Math.Max(0, ((b.MachineBusySeconds - a.MachineBusySeconds) / (b.At - a.At).TotalSeconds) - server - (ClientCores ?? 0))
+        : null;
+
+    public double? ClientCores => Measure is { WindowSeconds: > 0 } m ? m.ClientCpuSeconds / m.WindowSeconds : null;
+
+    /// <summary>RSS added per stream between half and all streams open: the marginal cost of one more stream.</summary>
+    public double? RssPerStreamMarginalBytes => ServerHalf is { } h && ServerFull is { } f && Open is { } o && o.Open > OpenAtHalf
+        ? (double)(f.RssBytes - h.RssBytes) / (o.Open - OpenAtHalf)
+        : null;
+
+    /// <summary>RSS added per stream between no stream and all streams open.</summary>
+    public double? RssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o
+        ? (double)(f.RssBytes - i.RssBytes) / o.Open
+        : null;
+
+    public double? PssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o
+        ? (double)(f.PssBytes - i.PssBytes) / o.Open
+        : null;
+
+    private double? Latency(double q) =>
+        Measure is null ? null : Histogram.FromSparse(Measure.LatencyMicroseconds) is { Count: > 0 } h ? h.Quantile(q) / 1000.0 : null;
+}
+
+/// <param name="Tool">perf (CPU samples, JIT frames named through perf maps) or dotnet-trace (thread time).</param>
+/// <param name="TopFrames">The profiler's own summary (top symbols, and for perf the split by module).</param>
+/// <param name="Counters">dotnet-counters System.Runtime, last values (GC heap by generation, working set).</param>
+/// <param name="Heap">dotnet-gcdump report (largest types), with RSS before and after the full GC it forces.</param>
+public sealed record ProfileResult(string Target, string Process, string Scenario, string Tool, string TraceFile, string TopFrames, string? Counters, string? Heap = null);
