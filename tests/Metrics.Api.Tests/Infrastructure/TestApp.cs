@@ -80,16 +80,27 @@ public sealed class TestApp : IAsyncDisposable
             merged[key] = value;
         }
 
-        var factory = new Factory(merged, configureServices, environment);
-        factory.UseKestrel();
-        try
+        Factory factory;
+        for (var attempt = 1; ; attempt++)
         {
-            factory.StartServer();
-        }
-        catch
-        {
-            await factory.DisposeAsync();
-            throw;
+            factory = new Factory(merged, configureServices, environment);
+            factory.UseKestrel();
+            try
+            {
+                factory.StartServer();
+                break;
+            }
+            catch (ObjectDisposedException) when (attempt < 5)
+            {
+                // WebApplicationFactory race: when the app fails to start, its host can be disposed before the
+                // factory reads the outcome, hiding the real start-up exception. Start again to get it.
+                await factory.DisposeAsync();
+            }
+            catch
+            {
+                await factory.DisposeAsync();
+                throw;
+            }
         }
 
         // Two OS-chosen ports; only the HTTP/1.1 one answers an HTTP/1.1 request with 200.
