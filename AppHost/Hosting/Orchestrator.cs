@@ -25,6 +25,7 @@ internal sealed partial class Orchestrator(
     ILogger<Orchestrator> logger) : IHostedService, IDisposable
 {
     public const string HealthClientName = "apphost-health";
+    private const int LastLinesOnFailure = 60;
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _failureLock = new();
@@ -322,12 +323,11 @@ internal sealed partial class Orchestrator(
 
         if (!expected)
         {
-            string[] lastLines;
-            lock (replica.LastLines)
-            {
-                lastLines = [.. replica.LastLines];
-            }
-
+            // The resource log already keeps every line; the failure shows this replica's last ones.
+            var lastLines = resourceLogs.GetLines(replica.Project.Name)
+                .Where(l => l.InstanceId == replica.InstanceId)
+                .TakeLast(LastLinesOnFailure)
+                .Select(l => l.Text);
             var wasHealthy = notifications.GetSnapshot(replica.Project.Name).Health == HealthStatus.Healthy;
             Fail($"Resource '{replica.Project.Name}' (instance {replica.InstanceId}, pid {process.Id}) exited "
                 + $"{(wasHealthy ? "unexpectedly" : "during start")} with code {process.ExitCode}. Its last lines:{Environment.NewLine}"
@@ -417,7 +417,6 @@ internal sealed partial class Orchestrator(
             return;
         }
 
-        replica.Remember(line);
         resourceLogs.Write(new LogLine(replica.Project.Name, replica.InstanceId, isError, line));
         console.WriteResourceLine(replica.Project.Name, replica.InstanceId, line);
     }

@@ -31,23 +31,9 @@ internal sealed class ReplicaRun(ProjectResource project, int index, IReadOnlyDi
 
     public int? ExitCode { get; set; }
 
-    public Queue<string> LastLines { get; } = new();
-
     public Uri Url(string endpointName)
     {
         var endpoint = Project.Endpoints.First(e => e.Name == endpointName);
         return new Uri(AspireEnvironment.Url(endpoint, Ports[endpointName]));
-    }
-
-    public void Remember(string line)
-    {
-        lock (LastLines)
-        {
-            LastLines.Enqueue(line);
-            if (LastLines.Count > 60)
-            {
-                LastLines.Dequeue();
-            }
-        }
     }
 }
