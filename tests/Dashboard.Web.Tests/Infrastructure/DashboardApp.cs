@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
+using Tests.Shared;
 
 namespace Dashboard.Web.Tests.Infrastructure;
 
@@ -36,7 +37,7 @@ public sealed class DashboardApp : IAsyncDisposable
     {
         var factory = new Factory(environment, settings?.ToList() ?? []);
         factory.UseKestrel();
-        factory.StartServer();
+        HostStartGate.Start(factory.StartServer);
         var address = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
             .Select(a => new Uri(a))
             .Single();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Tests.Shared;
 
 namespace Dashboard.Web.Tests.Infrastructure;
 
@@ -25,7 +26,9 @@ public sealed class OidcProviderStub : IAsyncDisposable
 
     public string Authority { get; }
 
-    public static async Task<OidcProviderStub> StartAsync()
+    public static Task<OidcProviderStub> StartAsync() => HostStartGate.StartAsync(BuildAndStartAsync);
+
+    private static async Task<OidcProviderStub> BuildAndStartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");

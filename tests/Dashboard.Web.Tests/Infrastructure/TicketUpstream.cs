@@ -13,6 +13,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Tests.Shared;
 
 namespace Dashboard.Web.Tests.Infrastructure;
 
@@ -45,7 +46,9 @@ public sealed class TicketUpstream : IAsyncDisposable
     /// <summary>When set, answers every authenticated request with this status instead of a ticket.</summary>
     public int? FailWith { get; set; }
 
-    public static async Task<TicketUpstream> StartAsync(DevelopmentIssuer issuer)
+    public static Task<TicketUpstream> StartAsync(DevelopmentIssuer issuer) => HostStartGate.StartAsync(() => BuildAndStartAsync(issuer));
+
+    private static async Task<TicketUpstream> BuildAndStartAsync(DevelopmentIssuer issuer)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");

@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tests.Shared;
 
 namespace Edge.Proxy.Tests.Infrastructure;
 
@@ -62,7 +64,7 @@ public sealed class EdgeHost : IAsyncDisposable
         try
         {
             factory.UseKestrel();
-            await Task.Run(factory.StartServer).WaitAsync(TimeSpan.FromSeconds(60));
+            await HostStartGate.StartAsync(() => Task.Run(factory.StartServer).WaitAsync(TimeSpan.FromSeconds(60)));
             var edge = new EdgeHost(factory);
             await edge.FindEndpointsAsync();
             return edge;
@@ -83,6 +85,13 @@ public sealed class EdgeHost : IAsyncDisposable
     private async Task FindEndpointsAsync()
     {
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        var application = Services.GetRequiredService<IHostEnvironment>().ApplicationName;
+        if (application != typeof(Program).Assembly.GetName().Name || addresses.Count(a => a.Scheme == Uri.UriSchemeHttps) != 1)
+        {
+            throw new InvalidOperationException(
+                $"The factory's host is not the edge as configured: application {application}, addresses {string.Join(", ", addresses)}.");
+        }
+
         HttpsUrl = addresses.Single(a => a.Scheme == Uri.UriSchemeHttps);
 
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

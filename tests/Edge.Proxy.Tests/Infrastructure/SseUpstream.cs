@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tests.Shared;
 
 namespace Edge.Proxy.Tests.Infrastructure;
 
@@ -90,7 +91,10 @@ public sealed class SseUpstream : IAsyncDisposable
     private TaskCompletionSource AckSource(string id, int seq) =>
         _acks.GetOrAdd((id, seq), static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
-    private async Task StartOnAsync(int http1Port, int http2Port)
+    // Built and started through the gate: see HostStartGate.
+    private Task StartOnAsync(int http1Port, int http2Port) => HostStartGate.StartAsync(() => BuildAndStartAsync(http1Port, http2Port));
+
+    private async Task BuildAndStartAsync(int http1Port, int http2Port)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Tests.Shared;
 
 namespace Metrics.Api.Tests.Infrastructure;
 
@@ -87,7 +88,7 @@ public sealed class TestApp : IAsyncDisposable
             factory.UseKestrel();
             try
             {
-                factory.StartServer();
+                await HostStartGate.StartAsync(() => Task.Run(factory.StartServer));
                 break;
             }
             catch (ObjectDisposedException) when (attempt < 5)

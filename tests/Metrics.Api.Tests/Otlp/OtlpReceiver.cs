@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Tests.Shared;
 
 namespace Metrics.Api.Tests.Otlp;
 
@@ -27,7 +28,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public int ExportCount => _exports.Count;
 
-    public static async Task<OtlpReceiver> StartAsync()
+    public static Task<OtlpReceiver> StartAsync() => HostStartGate.StartAsync(BuildAndStartAsync);
+
+    private static async Task<OtlpReceiver> BuildAndStartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         // The test folder holds Metrics.Api's appsettings.json (fixed Kestrel endpoints): ignore it.

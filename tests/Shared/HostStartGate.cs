@@ -1,0 +1,46 @@
+namespace Tests.Shared;
+
+/// <summary>
+/// Builds and starts one in-process host at a time within a test assembly; the hosts then run side by side
+/// and the test classes stay parallel. WebApplicationFactory finds the app's host through the process-wide
+/// "Microsoft.Extensions.Hosting" diagnostic events, and with hosts being built on other test threads at the
+/// same moment a factory has, rarely, ended up with another test's host (an edge test saw only a plain
+/// upstream's endpoints; another reached a port that had just closed). Every host a test assembly builds
+/// goes through here, so no two builds overlap; it costs a few hundred milliseconds per test run.
+/// </summary>
+internal static class HostStartGate
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    public static async Task<T> StartAsync<T>(Func<Task<T>> start)
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            return await start();
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    public static Task StartAsync(Func<Task> start) => StartAsync(async () =>
+    {
+        await start();
+        return true;
+    });
+
+    public static void Start(Action start)
+    {
+        Gate.Wait();
+        try
+        {
+            start();
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+}
