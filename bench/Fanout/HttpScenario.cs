@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net;
@@ -13,11 +12,13 @@ namespace Fanout;
 /// </summary>
 public static class HttpScenario
 {
+    private const string StreamPath = "/api/stream/metrics";
+    private const int StreamsPerConnection = 500;
     private static readonly TimeSpan s_measure = TimeSpan.FromSeconds(12);
 
-    public static async Task<Result> RunAsync(int streamCount, double eventsPerSecond)
+    public static async Task<Result> RunAsync(int streamCount, double eventsPerSecond, StreamClient streamClient)
     {
-        Console.Error.WriteLine($"HTTP/2, {streamCount:N0} streams at {eventsPerSecond}/s...");
+        Console.Error.WriteLine($"HTTP/2 ({streamClient}), {streamCount:N0} streams at {eventsPerSecond}/s...");
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await using var server = await ServerProcess.StartAsync(TimeSpan.FromSeconds(1 / eventsPerSecond), limit.Token);
         using var client = new HttpClient(new SocketsHttpHandler { EnableMultipleHttp2Connections = true })
@@ -27,7 +28,8 @@ public static class HttpScenario
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BenchIdentity.AccessToken());
+        var accessToken = BenchIdentity.AccessToken();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", accessToken);
 
         // A probe stream watches the server's own samples (allocations, memory) throughout.
         var probe = new StreamReaderLoop(latencySlots: 0);
@@ -41,9 +43,19 @@ public static class HttpScenario
 
         var streams = Enumerable.Range(0, streamCount).Select(_ => new StreamReaderLoop(latencySlots: (int)(s_measure.TotalSeconds * eventsPerSecond) + 5)).ToArray();
         var tasks = new List<Task>();
-        foreach (var batch in streams.Chunk(500))
+        var connections = new List<H2cFrameReader>();
+        foreach (var batch in streams.Chunk(StreamsPerConnection))
         {
-            tasks.AddRange(batch.Select(s => s.RunAsync(client, limit.Token)));
+            if (streamClient == StreamClient.FrameReader)
+            {
+                connections.Add(await H2cFrameReader.OpenAsync(server.H2cAddress, StreamPath, accessToken, batch, limit.Token));
+            }
+            else
+            {
+                // HttpClient opens another connection when a connection's stream limit is reached.
+                tasks.AddRange(batch.Select(s => s.RunAsync(client, limit.Token)));
+            }
+
             await Task.WhenAll(batch.Select(s => s.Ready.Task)).WaitAsync(limit.Token);
         }
 
@@ -80,10 +92,21 @@ public static class HttpScenario
         var workingSetPerStream = (double)(open.WorkingSetBytes - baseline.WorkingSetBytes) / streamCount;
         var heapPerStream = (double)(open.GcHeapBytes - baseline.GcHeapBytes) / streamCount;
 
+        var failed = connections.Sum(c => c.FailedStreams);
+        if (failed > 0)
+        {
+            Console.Error.WriteLine($"  {failed:N0} streams failed or ended early.");
+        }
+
         await limit.CancelAsync();
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+
         await Task.WhenAll(tasks.Append(probeTask)).ContinueWith(_ => { }, TaskScheduler.Default);
         return new Result(
-            "HTTP/2 loopback",
+            streamClient == StreamClient.FrameReader ? "HTTP/2 loopback, frame reader" : "HTTP/2 loopback, HttpClient",
             streamCount,
             eventsPerSecond,
             delivered,
@@ -100,7 +123,7 @@ public static class HttpScenario
     }
 
     /// <summary>Reads one stream with no per-event allocation: frames are counted, metrics timestamps parsed in place.</summary>
-    private sealed class StreamReaderLoop(int latencySlots)
+    private sealed class StreamReaderLoop(int latencySlots) : IEventStreamReader
     {
         private static readonly byte[] s_timestamp = "\"timestamp\":"u8.ToArray();
         private static readonly byte[] s_allocated = "\"allocatedBytes\":"u8.ToArray();
@@ -108,6 +131,8 @@ public static class HttpScenario
         private static readonly byte[] s_gcHeap = "\"gcHeapBytes\":"u8.ToArray();
         private static readonly byte[] s_cpu = "\"cpuPercent\":"u8.ToArray();
         private TaskCompletionSource<ServerSample>? _nextSample;
+        private byte[] _pending = new byte[4 * 1024];
+        private int _filled;
 
         /// <summary>Every server sample seen (probe stream only).</summary>
         public List<ServerSample> Samples { get; } = [];
@@ -131,32 +156,22 @@ public static class HttpScenario
 
         public async Task RunAsync(HttpClient client, CancellationToken cancellationToken)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
-                using var response = await client.GetAsync(new Uri("/api/stream/metrics", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                using var response = await client.GetAsync(new Uri(StreamPath, UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 response.EnsureSuccessStatusCode();
                 await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                var filled = 0;
                 while (true)
                 {
-                    var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+                    EnsureRoom(1024);
+                    var read = await body.ReadAsync(_pending.AsMemory(_filled), cancellationToken);
                     if (read == 0)
                     {
                         return;
                     }
 
-                    filled += read;
-                    var start = 0;
-                    int end;
-                    while ((end = buffer.AsSpan(start, filled - start).IndexOf("\n\n"u8)) >= 0)
-                    {
-                        OnFrame(buffer.AsSpan(start, end));
-                        start += end + 2;
-                    }
-
-                    buffer.AsSpan(start, filled - start).CopyTo(buffer);
-                    filled -= start;
+                    _filled += read;
+                    SplitFrames();
                 }
             }
             catch (OperationCanceledException)
@@ -165,9 +180,41 @@ public static class HttpScenario
             }
             finally
             {
-                Ready.TrySetResult();
-                ArrayPool<byte>.Shared.Return(buffer);
+                OnEnded();
             }
+        }
+
+        /// <summary>Bytes of the stream as the frame reader receives them (any split).</summary>
+        public void OnData(ReadOnlySpan<byte> data)
+        {
+            EnsureRoom(data.Length);
+            data.CopyTo(_pending.AsSpan(_filled));
+            _filled += data.Length;
+            SplitFrames();
+        }
+
+        public void OnEnded() => Ready.TrySetResult();
+
+        private void EnsureRoom(int bytes)
+        {
+            if (_pending.Length - _filled < bytes)
+            {
+                Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _filled + bytes));
+            }
+        }
+
+        private void SplitFrames()
+        {
+            var start = 0;
+            int end;
+            while ((end = _pending.AsSpan(start, _filled - start).IndexOf("\n\n"u8)) >= 0)
+            {
+                OnFrame(_pending.AsSpan(start, end));
+                start += end + 2;
+            }
+
+            _pending.AsSpan(start, _filled - start).CopyTo(_pending);
+            _filled -= start;
         }
 
         private void OnFrame(ReadOnlySpan<byte> frame)
@@ -301,4 +348,14 @@ public static class HttpScenario
             _process.Dispose();
         }
     }
+}
+
+/// <summary>How the benchmark reads its streams over HTTP/2.</summary>
+public enum StreamClient
+{
+    /// <summary>One HttpClient request per stream: what a .NET client would write; its own cost is in the latency.</summary>
+    HttpClient,
+
+    /// <summary>One frame-reading loop per connection (<see cref="H2cFrameReader"/>): the figures are the server's.</summary>
+    FrameReader,
 }
