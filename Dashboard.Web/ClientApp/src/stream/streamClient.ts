@@ -34,6 +34,23 @@ export interface StreamState {
   connections: number;
 }
 
+/** The state of a stream that has not started (or was stopped): nothing received, no attempt made. */
+export function stoppedState(transport: TransportName): StreamState {
+  return {
+    status: 'stopped',
+    stopReason: 'stopped',
+    transport,
+    lastEventId: null,
+    lastEventAt: null,
+    protocol: null,
+    instanceId: null,
+    failures: 0,
+    nextAttemptAt: null,
+    error: null,
+    connections: 0,
+  };
+}
+
 export interface StreamClientOptions {
   transport: StreamTransport;
   onMessage?: (message: StreamMessage) => void;
@@ -92,19 +109,7 @@ export class StreamClient {
     this.initialLastEventId = options.initialLastEventId ?? null;
     this.doc = options.document === undefined ? globalThis.document : options.document;
     this.win = options.window === undefined ? globalThis.window : options.window;
-    this.state = {
-      status: 'stopped',
-      stopReason: 'stopped',
-      transport: options.transport.name,
-      lastEventId: null,
-      lastEventAt: null,
-      protocol: null,
-      instanceId: null,
-      failures: 0,
-      nextAttemptAt: null,
-      error: null,
-      connections: 0,
-    };
+    this.state = stoppedState(options.transport.name);
   }
 
   getState = (): StreamState => this.state;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { StreamMessage, StreamTicket } from '../api/types';
 import type { BackoffOptions } from './backoff';
-import { StreamClient, type StreamState } from './streamClient';
+import { StreamClient, stoppedState, type StreamState } from './streamClient';
 import { eventSourceTransport, fetchTransport, type StreamTransport } from './transports';
 
 export interface UseEventStreamOptions {
@@ -31,20 +31,6 @@ export interface UseEventStreamResult extends StreamState {
   reconnectNow: () => void;
 }
 
-const idleState: StreamState = {
-  status: 'stopped',
-  stopReason: 'stopped',
-  transport: 'eventsource',
-  lastEventId: null,
-  lastEventAt: null,
-  protocol: null,
-  instanceId: null,
-  failures: 0,
-  nextAttemptAt: null,
-  error: null,
-  connections: 0,
-};
-
 /**
  * One live event stream per mounted component. The client lives in an effect: under React Strict
  * Mode the first client is disposed before its deferred first attempt runs, so one stream opens.
@@ -53,7 +39,7 @@ export function useEventStream(options: UseEventStreamOptions): UseEventStreamRe
   const latest = useRef(options);
   latest.current = options;
   const clientRef = useRef<StreamClient | null>(null);
-  const [state, setState] = useState<StreamState>(() => ({ ...idleState, transport: options.transport.kind }));
+  const [state, setState] = useState<StreamState>(() => stoppedState(options.transport.kind));
 
   const { enabled, path, sessionKey } = options;
   const transportKind = options.transport.kind;
