@@ -33,10 +33,10 @@ public sealed class InMemoryEventHub : IEventHub
 
     public ValueTask<long> PublishAsync(string eventType, ReadOnlyMemory<byte> utf8Data, CancellationToken cancellationToken = default)
     {
-        StreamEvent.EnsureValidEventType(eventType);
         var data = utf8Data.ToArray();
         lock (_publishLock)
         {
+            // The constructor validates the event type; nothing has changed yet if it throws.
             var streamEvent = new StreamEvent(_latestId + 1, eventType, data, _timeProvider.GetTimestamp());
             Volatile.Write(ref _latestId, streamEvent.Id!.Value);
             _replay.Append(streamEvent);

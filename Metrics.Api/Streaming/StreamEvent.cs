@@ -49,7 +49,7 @@ public sealed class StreamEvent
     /// Event types are written verbatim after <c>event:</c>, so only a small token alphabet is allowed:
     /// nothing from a client, no CR or LF, can ever reach the wire as an event type.
     /// </summary>
-    public static void EnsureValidEventType(string eventType)
+    private static void EnsureValidEventType(string eventType)
     {
         ArgumentException.ThrowIfNullOrEmpty(eventType);
         if (eventType.Length > 64 || eventType.AsSpan().ContainsAnyExcept(s_eventTypeChars))
