@@ -1,7 +1,7 @@
 using Fanout;
 
 // Usage: Fanout [inproc] [http] [--subscribers 1000,10000] [--client httpclient,framereader] [--streams-per-connection 5000]
-// Each scenario is bounded (about a minute at most); results go to stdout as a markdown table.
+// Each scenario is bounded (about two minutes at most, most of it the warm-up); results go to stdout as a markdown table.
 var runInProcess = args.Length == 0 || args.Contains("inproc");
 var runHttp = args.Length == 0 || args.Contains("http");
 var sizes = args.SkipWhile(a => a != "--subscribers").Skip(1).FirstOrDefault()?.Split(',').Select(int.Parse).ToArray() ?? [1_000, 10_000];
