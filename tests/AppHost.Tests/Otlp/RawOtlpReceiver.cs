@@ -2,13 +2,8 @@ using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Tests.Shared;
 
 namespace AppHost.Tests.Otlp;
 
@@ -30,11 +25,7 @@ public sealed class RawOtlpReceiver : IAsyncDisposable
 
     public static async Task<RawOtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.Sources.Clear();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.CreateBuilder().Build();
         var receiver = new RawOtlpReceiver(app);
         app.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
         {
@@ -48,8 +39,7 @@ public sealed class RawOtlpReceiver : IAsyncDisposable
             return Results.Bytes([], "application/x-protobuf");
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        receiver.Endpoint = new Uri(address);
+        receiver.Endpoint = LoopbackApp.Address(app);
         return receiver;
     }
 

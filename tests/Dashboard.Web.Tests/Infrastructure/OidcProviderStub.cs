@@ -1,11 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tests.Shared;
 
 namespace Dashboard.Web.Tests.Infrastructure;
@@ -30,10 +24,7 @@ public sealed class OidcProviderStub : IAsyncDisposable
 
     private static async Task<OidcProviderStub> BuildAndStartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.CreateBuilder().Build();
         string? authority = null;
         app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
         {
@@ -48,7 +39,7 @@ public sealed class OidcProviderStub : IAsyncDisposable
         }));
         app.MapGet("/jwks", () => Results.Json(new { keys = Array.Empty<object>() }));
         await app.StartAsync();
-        authority = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
+        authority = LoopbackApp.Address(app).ToString().TrimEnd('/');
         return new OidcProviderStub(app, authority);
     }
 

@@ -2,13 +2,7 @@ using System.Collections.Concurrent;
 using Metrics.Api.Tests.Otlp.Collector;
 using Metrics.Api.Tests.Otlp.Metrics;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tests.Shared;
 
 namespace Metrics.Api.Tests.Otlp;
@@ -32,12 +26,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     private static async Task<OtlpReceiver> BuildAndStartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        // The test folder holds Metrics.Api's appsettings.json (fixed Kestrel endpoints): ignore it.
-        builder.Configuration.Sources.Clear();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.CreateBuilder().Build();
         var receiver = new OtlpReceiver(app);
         app.MapPost("/v1/metrics", async (HttpRequest request) =>
         {
@@ -48,8 +37,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
         });
         app.MapPost("/v1/{signal}", () => Results.Ok());
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        receiver.Endpoint = new Uri(address);
+        receiver.Endpoint = LoopbackApp.Address(app);
         return receiver;
     }
 
