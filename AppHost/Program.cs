@@ -1,17 +1,21 @@
-using AppHost.Hosting;
+using Microsoft.Extensions.Configuration;
+using AppHost;
+
+// The edge and the Aspire dashboard serve HTTPS with the ASP.NET Core development certificate.
+DevelopmentCertificate.EnsureTrusted();
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Secrets for this run (random unless Parameters:<name> is configured; never printed).
+// Secrets for this run: generated unless Parameters:<name> is configured, never printed.
 // The development issuer: Dashboard.Web signs a development user in and mints access tokens with this key;
 // Metrics.Api trusts them (in Development only). Stream tickets: Metrics.Api's own key, shared by its replicas.
-var developmentIssuerKey = builder.AddParameter("development-issuer-signing-key", secret: true);
-var streamTicketKey = builder.AddParameter("stream-ticket-signing-key", secret: true);
+var developmentIssuerKey = builder.AddParameter("development-issuer-signing-key", SigningKey.Generate(), secret: true);
+var streamTicketKey = builder.AddParameter("stream-ticket-signing-key", SigningKey.Generate(), secret: true);
 const string DevelopmentIssuer = "https://dev-issuer.localhost";
 const string DevelopmentAudience = "metrics-api";
 
 var metricsApi = builder.AddProject<Projects.Metrics_Api>("metrics-api")
-    .WithReplicas(builder.GetSetting("MetricsApi:Replicas", 1))
+    .WithReplicas(builder.Configuration.GetValue("MetricsApi:Replicas", 1))
     .WithEnvironment("StreamTickets__SigningKey", streamTicketKey)
     .WithEnvironment("DevelopmentIssuer__SigningKey", developmentIssuerKey)
     .WithEnvironment("DevelopmentIssuer__Issuer", DevelopmentIssuer)
@@ -28,7 +32,8 @@ var dashboardWeb = builder.AddProject<Projects.Dashboard_Web>("dashboard-web")
 builder.AddProject<Projects.Edge_Proxy>("edge-proxy")
     .WithReference(metricsApi).WaitFor(metricsApi)
     .WithReference(dashboardWeb).WaitFor(dashboardWeb)
-    .WithEndpoint("https", endpoint => endpoint.Port = builder.GetSetting("EdgeHttpsPort", 7443))
+    // The one public, stable port: browsers reach the dashboard and the API here, over HTTP/2 (TLS + ALPN).
+    .WithHttpsEndpoint(port: builder.Configuration.GetValue("EdgeHttpsPort", 7443), name: "https")
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

@@ -3,15 +3,6 @@ namespace Edge.Proxy;
 /// <summary>The edge's own log messages; every event id is defined here, one range per area.</summary>
 internal static partial class EdgeLog
 {
-    // 1xxx: service discovery
-    [LoggerMessage(EventId = 1001, EventName = "DestinationsResolved", Level = LogLevel.Information,
-        Message = "Destination {DestinationId} ({Address}) resolved to {Endpoints}")]
-    public static partial void DestinationsResolved(ILogger logger, string destinationId, string address, string endpoints);
-
-    [LoggerMessage(EventId = 1002, EventName = "DnsCheckInconclusive", Level = LogLevel.Warning,
-        Message = "Could not confirm by DNS that host {Host} of destination {DestinationId} exists ({Reason}); continuing")]
-    public static partial void DnsCheckInconclusive(ILogger logger, string host, string destinationId, string reason);
-
     // 2xxx: proxying
     [LoggerMessage(EventId = 2001, EventName = "StreamEnded", Level = LogLevel.Debug,
         Message = "Stream on route {RouteId} ended after {DurationSeconds:F1} s: {EndReason} ({ForwarderError})")]

@@ -1,4 +1,3 @@
-using Edge.Proxy.ServiceDiscovery;
 using Edge.Proxy.Telemetry;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -38,6 +37,8 @@ public static class EdgeProxyExtensions
 
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            // Destinations written as service names (http://_h2c.metrics-api) resolve through Microsoft.Extensions.ServiceDiscovery:
+            // services__{name}__{endpoint}__N from the AppHost locally, DNS (pass-through) in Azure Container Apps.
             .AddServiceDiscoveryDestinationResolver()
             .AddConfigFilter<StreamRouteConfigFilter>()
             .AddTransforms<StreamTransformProvider>();

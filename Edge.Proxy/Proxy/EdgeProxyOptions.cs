@@ -32,19 +32,20 @@ public sealed class EdgeProxyOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Connections the edge opens to each upstream address, used in turn. More than one lets a layer-4 balancer in
+    /// front of replicas (Aspire's DCP proxy locally, a TCP load balancer) spread HTTP/2 streams across them, which a
+    /// single multiplexed connection cannot; it also splits Kestrel's per-connection write work.
+    /// </summary>
+    [Range(1, 64)]
+    public int UpstreamConnections { get; set; } = 4;
+
     /// <summary>HTTP/2 ping interval towards upstreams, so a vanished upstream connection is noticed mid-stream.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan UpstreamKeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan UpstreamKeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
-
-    /// <summary>
-    /// Upper bound for the start-up DNS check of destinations that have no <c>services__</c> entry. A check that
-    /// cannot finish in time (DNS server unreachable) does not stop start-up; a definite "no such host" does.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
-    public TimeSpan DnsCheckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 [OptionsValidator]
