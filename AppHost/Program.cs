@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using AppHost;
+using Microsoft.Extensions.Configuration;
 
 // The edge and the Aspire dashboard serve HTTPS with the ASP.NET Core development certificate.
 DevelopmentCertificate.EnsureTrusted();
@@ -21,6 +21,11 @@ var metricsApi = builder.AddProject<Projects.Metrics_Api>("metrics-api")
     .WithEnvironment("DevelopmentIssuer__Issuer", DevelopmentIssuer)
     .WithEnvironment("DevelopmentIssuer__Audience", DevelopmentAudience)
     .WithHttpHealthCheck("/health");
+if (builder.ExecutionContext.IsRunMode)
+{
+    // An operator command in the Aspire dashboard; deployments leave Metrics.Api's admin endpoint off.
+    metricsApi.WithRebalanceStreamsCommand(builder.AddParameter("stream-admin-key", SigningKey.Generate(), secret: true));
+}
 
 var dashboardWeb = builder.AddProject<Projects.Dashboard_Web>("dashboard-web")
     .WithReference(metricsApi)
@@ -35,6 +40,15 @@ builder.AddProject<Projects.Edge_Proxy>("edge-proxy")
     // The one public, stable port: browsers reach the dashboard and the API here, over HTTP/2 (TLS + ALPN).
     .WithHttpsEndpoint(port: builder.Configuration.GetValue("EdgeHttpsPort", 7443), name: "https")
     .WithExternalHttpEndpoints()
+    .WithUrls(urls =>
+    {
+        // In the resource list: the public page; the edge's internal endpoints stay in its details.
+        foreach (var url in urls.Urls)
+        {
+            url.DisplayText = url.Endpoint?.EndpointName == "https" ? "Live dashboard (HTTP/2)" : url.DisplayText;
+            url.DisplayLocation = url.Endpoint?.EndpointName == "https" ? UrlDisplayLocation.SummaryAndDetails : UrlDisplayLocation.DetailsOnly;
+        }
+    })
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

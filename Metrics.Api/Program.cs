@@ -9,6 +9,7 @@ builder.AddServiceDefaults();
 builder.AddServerLimits();
 builder.AddMetricsStreaming();
 builder.AddMetricsApiAuth();
+builder.AddStreamAdmin();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
@@ -21,5 +22,6 @@ app.MapDefaultEndpoints();
 app.MapInstanceApi();
 app.MapMetricsStreamApi();
 app.MapStreamTicketsApi();
+app.MapStreamAdminApi();
 
 app.Run();

@@ -17,6 +17,9 @@ public enum StreamEndReason
 
     /// <summary>The caller's session expired or was revoked; the client was told to re-authenticate.</summary>
     TokenExpired,
+
+    /// <summary>An operator asked this replica's clients to reconnect (e.g. to spread them over a new replica).</summary>
+    Rebalance,
 }
 
 public static class StreamEndReasonExtensions
@@ -29,6 +32,7 @@ public static class StreamEndReasonExtensions
         StreamEndReason.MaxAge => "max_age",
         StreamEndReason.Shutdown => "shutdown",
         StreamEndReason.TokenExpired => "token_expired",
+        StreamEndReason.Rebalance => "rebalance",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }

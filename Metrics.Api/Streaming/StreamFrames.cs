@@ -23,6 +23,7 @@ public sealed class StreamFrames
     private readonly byte[] _shutdownData;
     private readonly byte[] _reconnectData;
     private readonly byte[] _reauthData;
+    private readonly byte[] _rebalanceData;
 
     public StreamFrames(IOptions<StreamingOptions> options, IConfiguration configuration)
     {
@@ -41,6 +42,7 @@ public sealed class StreamFrames
         _shutdownData = Farewell("shutdown", instanceId);
         _reconnectData = Farewell("max_age", instanceId);
         _reauthData = Farewell("token_expired", instanceId);
+        _rebalanceData = Farewell("rebalance", instanceId);
     }
 
     /// <summary>First event of every stream; its <c>retry</c> sets the client's reconnect delay.</summary>
@@ -67,6 +69,11 @@ public sealed class StreamFrames
             ReconnectionInterval = _options.ReconnectDelay,
         },
         StreamEndReason.TokenExpired => new SseItem<byte[]>(_reauthData, ReauthType),
+        // Jittered like a shutdown, so the reconnects spread over every replica instead of coming back at once.
+        StreamEndReason.Rebalance => new SseItem<byte[]>(_rebalanceData, ReconnectType)
+        {
+            ReconnectionInterval = Jitter.Between(_options.ShutdownRetryMin, _options.ShutdownRetryMax),
+        },
         _ => null,
     };
 

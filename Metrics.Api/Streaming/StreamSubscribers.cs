@@ -124,12 +124,21 @@ public sealed class StreamSubscribers
     }
 
     /// <summary>Ends every open stream, and every stream opened from now on, for <paramref name="reason"/>.</summary>
-    public int EndAll(StreamEndReason reason)
+    public int EndAll(StreamEndReason reason) => End(reason, closeToNewStreams: true);
+
+    /// <summary>Ends the streams open now for <paramref name="reason"/>; new streams are welcome.</summary>
+    public int EndOpen(StreamEndReason reason) => End(reason, closeToNewStreams: false);
+
+    private int End(StreamEndReason reason, bool closeToNewStreams)
     {
         StreamSubscription[] snapshot;
         lock (_lock)
         {
-            _closedFor ??= reason;
+            if (closeToNewStreams)
+            {
+                _closedFor ??= reason;
+            }
+
             snapshot = _subscriptions[.._count];
         }
 

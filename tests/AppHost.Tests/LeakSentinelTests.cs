@@ -5,16 +5,19 @@ using System.Net.ServerSentEvents;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using AppHost.Hosting;
-using AppHost.Hosting.Testing;
+using AppHost.Tests.Infrastructure;
 using AppHost.Tests.Otlp;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace AppHost.Tests;
 
 /// <summary>
-/// The whole system, as <c>dotnet run --project AppHost</c> starts it, exporting OTLP to a receiver in the test and
-/// logging at Debug, with OpenTelemetry's own URL redaction switched off as Aspire's AppHost does in Development.
+/// The whole system, as <c>dotnet run --project AppHost</c> starts it, exporting OTLP to a receiver in the test (the
+/// endpoint Aspire hands every service) and logging at Debug, with OpenTelemetry's own URL redaction switched off as
+/// Aspire's AppHost does in Development.
 /// Stream tickets and access tokens, valid and forged, go through the edge; none of them may appear in any line any
 /// process printed or in any byte any process exported. A harmless query value sent the same way must appear in
 /// both, which proves the search would find a leak.
@@ -56,9 +59,9 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
             Assert.Equal("metrics-api", environment["DevelopmentIssuer__Audience"]);
         }
 
-        // Generated for the run (not configured here): random, 32 bytes, not the development key.
+        // Generated for the run (not configured here): random, at least 32 bytes, not the development key.
         var ticketKey = api["StreamTickets__SigningKey"];
-        Assert.Equal(32, Convert.FromBase64String(ticketKey).Length);
+        Assert.True(Convert.FromBase64String(ticketKey).Length >= 32);
         Assert.NotEqual(run.DevelopmentKeyBase64, ticketKey);
         Assert.False(web.ContainsKey("StreamTickets__SigningKey"));
         Assert.False(edge.ContainsKey("StreamTickets__SigningKey"));
@@ -105,6 +108,26 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         }
     }
 
+    [Fact]
+    public void The_stream_meter_and_the_edge_meter_reach_the_otlp_endpoint_Aspire_gives_the_services()
+    {
+        string[] instruments =
+        [
+            "sse.server.active_streams", "sse.server.stream.cleanups", "sse.server.stream.duration", "sse.server.events.sent",
+            "edge.proxy.ended_streams", "edge.proxy.forwarder.requests",
+        ];
+        foreach (var instrument in instruments)
+        {
+            Assert.True(run.Otlp.Containing(instrument, "metrics").Any(), $"{instrument} was never exported");
+        }
+
+        // The one stream of the run ended when the test stopped reading: counted by reason.
+        Assert.NotEmpty(run.Otlp.Containing("sse.stream.end_reason", "metrics"));
+        Assert.NotEmpty(run.Otlp.Containing("client_disconnect", "metrics"));
+        Assert.Equal("http/protobuf", run.Environments["metrics-api"]["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+        Assert.Equal(run.Otlp.Endpoint.ToString().TrimEnd('/'), run.Environments["metrics-api"]["OTEL_EXPORTER_OTLP_ENDPOINT"].TrimEnd('/'));
+    }
+
     /// <summary>Starts the system once, sends everything, waits for the exports, stops it: the tests read the record.</summary>
     public sealed class SystemRun : IAsyncLifetime
     {
@@ -115,7 +138,7 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
 
         public RawOtlpReceiver Otlp { get; private set; } = null!;
 
-        public IReadOnlyList<LogLine> Lines { get; private set; } = [];
+        public IReadOnlyList<OutputLine> Lines { get; private set; } = [];
 
         /// <summary>Values that must appear nowhere, by what they are.</summary>
         public Dictionary<string, string> Secrets { get; } = [];
@@ -140,36 +163,38 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         public async Task InitializeAsync()
         {
             Otlp = await RawOtlpReceiver.StartAsync();
-            await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [
-                $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL={Otlp.Endpoint.ToString().TrimEnd('/')}",
-                $"--Parameters:development-issuer-signing-key={Convert.ToBase64String(_developmentKey)}",
-            ]);
-            foreach (var project in builder.Resources.OfType<ProjectResource>())
+            await using var system = await TestSystem.StartAsync(
+                [
+                    $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL={Otlp.Endpoint.ToString().TrimEnd('/')}",
+                    $"--Parameters:development-issuer-signing-key={Convert.ToBase64String(_developmentKey)}",
+                ],
+                builder =>
+                {
+                    // No gRPC endpoint (the launch profile names the dashboard's), so Aspire hands out the OTLP/HTTP one.
+                    builder.Configuration["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = null;
+                    foreach (var project in builder.Resources.OfType<ProjectResource>())
+                    {
+                        builder.CreateResourceBuilder(project)
+                            // As verbose as someone chasing a bug would make it: every request line, every proxy hop.
+                            .WithEnvironment("Logging__LogLevel__Default", "Debug")
+                            .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug")
+                            .WithEnvironment("Logging__LogLevel__Yarp", "Debug")
+                            // What Aspire's AppHost sets for Development runs anyway: nothing but our redaction is left.
+                            .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION", "true")
+                            .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION", "true");
+                    }
+                });
+            var app = system.App;
+            foreach (var resource in TestSystem.Services)
             {
-                builder.CreateResourceBuilder(project)
-                    // As verbose as someone chasing a bug would make it: every request line, every proxy hop.
-                    .WithEnvironment("Logging__LogLevel__Default", "Debug")
-                    .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug")
-                    .WithEnvironment("Logging__LogLevel__Yarp", "Debug")
-                    // What Aspire's AppHost sets for Development runs.
-                    .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION", "true")
-                    .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION", "true");
-            }
-
-            await using var app = await builder.StartHealthyAsync(TimeSpan.FromMinutes(3));
-            foreach (var resource in new[] { "metrics-api", "dashboard-web", "edge-proxy" })
-            {
-                var processId = Assert.Single(app.ResourceNotifications.GetSnapshot(resource).Replicas).ProcessId!.Value;
-                Environments[resource] = ProcFs.ReadEnvironment(processId);
+                var replica = Assert.Single(await system.ReplicasAsync(resource));
+                Environments[resource] = ProcFs.ReadEnvironment(replica.ServiceProcessId);
             }
 
             // The signing keys are secrets too: never printed, never exported.
             Secrets["development issuer key"] = DevelopmentKeyBase64;
             Secrets["stream ticket key"] = Environments["metrics-api"]["StreamTickets__SigningKey"];
-            using var edge = app.CreateHttpClient("edge-proxy", "https");
-            edge.DefaultRequestVersion = HttpVersion.Version20;
-            edge.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            using var edge = system.Edge();
             edge.Timeout = s_wait;
 
             await SendEverythingAsync(edge);
@@ -183,7 +208,7 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
             }
 
             await Task.Delay(TimeSpan.FromSeconds(3));
-            Lines = app.ResourceLogs.GetAllLines();
+            Lines = await OutputLine.ReadAllAsync(app);
         }
 
         public async Task DisposeAsync() => await Otlp.DisposeAsync();
@@ -273,5 +298,25 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         }
 
         private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+}
+
+/// <summary>One line a service printed, as Aspire's resource logger keeps it (what the dashboard's console view shows).</summary>
+public sealed record OutputLine(string ResourceName, string Text)
+{
+    public static async Task<IReadOnlyList<OutputLine>> ReadAllAsync(DistributedApplication app)
+    {
+        var logs = app.Services.GetRequiredService<ResourceLoggerService>();
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        var lines = new List<OutputLine>();
+        foreach (var project in model.Resources.OfType<ProjectResource>())
+        {
+            await foreach (var batch in logs.GetAllAsync(project))
+            {
+                lines.AddRange(batch.Select(line => new OutputLine(project.Name, line.Content)));
+            }
+        }
+
+        return lines;
     }
 }

@@ -1,113 +1,158 @@
 using System.Net;
 using System.Net.Http.Json;
-using AppHost.Hosting;
-using AppHost.Hosting.Testing;
+using System.Text.Json;
+using AppHost.Tests.Infrastructure;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 
 namespace AppHost.Tests;
 
 [Collection(WholeSystemGroup.Name)]
 public sealed class WholeSystemTests
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task The_whole_system_becomes_healthy_and_serves_the_api_and_the_dashboard_through_the_edge()
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>();
-        await using var app = await builder.StartHealthyAsync(StartTimeout);
-
-        using var edge = app.CreateHttpClient("edge-proxy", "https");
-        edge.DefaultRequestVersion = HttpVersion.Version20;
-        edge.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-
-        using var api = await edge.GetAsync(new Uri("/api/instance", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
-        Assert.Equal(HttpVersion.Version20, api.Version);
-        var instance = await api.Content.ReadFromJsonAsync<InstanceInfo>();
-        Assert.NotNull(instance);
-        Assert.Equal("metrics-api", instance.Service);
-        // The edge reaches Metrics.Api over h2c.
-        Assert.Equal("HTTP/2", instance.Protocol);
-        var metricsApiInstance = Assert.Single(app.ResourceNotifications.GetSnapshot("metrics-api").Replicas).InstanceId;
-        Assert.Equal(metricsApiInstance, instance.InstanceId);
-
-        using var dashboard = await edge.GetAsync(new Uri("/", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
-        Assert.Equal("text/html", dashboard.Content.Headers.ContentType?.MediaType);
-
-        foreach (var resource in new[] { "metrics-api", "dashboard-web", "edge-proxy" })
+        var system = await TestSystem.StartAsync();
+        IReadOnlyList<int> processes;
+        await using (system)
         {
-            using var client = app.CreateHttpClient(resource, "http");
-            using var health = await client.GetAsync(new Uri("/health", UriKind.Relative));
-            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            using var edge = system.Edge();
+            using var api = await edge.GetAsync(new Uri("/api/instance", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+            Assert.Equal(HttpVersion.Version20, api.Version);
+            var instance = await api.Content.ReadFromJsonAsync<InstanceInfo>();
+            Assert.NotNull(instance);
+            Assert.Equal("metrics-api", instance.Service);
+            // The edge reaches Metrics.Api over h2c.
+            Assert.Equal("HTTP/2", instance.Protocol);
+
+            using var dashboard = await edge.GetAsync(new Uri("/", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+            Assert.Equal("text/html", dashboard.Content.Headers.ContentType?.MediaType);
+
+            foreach (var resource in TestSystem.Services)
+            {
+                using var client = system.App.CreateHttpClient(resource, "http");
+                using var health = await client.GetAsync(new Uri("/health", UriKind.Relative));
+                Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            }
+
+            // The Aspire dashboard lists the edge's public endpoint as the live dashboard.
+            Assert.True(system.App.ResourceNotifications.TryGetCurrentState("edge-proxy", out var edgeState));
+            var page = Assert.Single(edgeState.Snapshot.Urls, u => u.DisplayProperties.DisplayName == "Live dashboard (HTTP/2)");
+            Assert.Equal(system.App.GetEndpoint("edge-proxy", "https").ToString().TrimEnd('/'), page.Url.TrimEnd('/'));
+            Assert.All(edgeState.Snapshot.Urls.Where(u => u != page), u => Assert.True(u.IsInternal || u.Name is "http" or "h2c"));
+
+            processes = [.. (await Task.WhenAll(TestSystem.Services.Select(s => system.ReplicasAsync(s)))).SelectMany(r => r).SelectMany(r => new[] { r.LauncherProcessId, r.ServiceProcessId })];
+            Assert.Equal(6, processes.Distinct().Count());
         }
 
-        // Disposing the application stops every process it started: nothing is left orphaned.
-        var processes = app.ResourceNotifications.Snapshots.Values.SelectMany(s => s.Replicas).Select(r => r.ProcessId!.Value).ToList();
-        Assert.Equal(3, processes.Count);
-        await app.DisposeAsync();
-        Assert.DoesNotContain(processes, ProcFs.IsAlive);
+        // Disposing the application stops every process it started.
+        await ProcFs.WaitUntilGoneAsync(processes, Wait);
     }
 
     [Fact]
-    public async Task WithReplicas_starts_two_processes_with_distinct_instance_ids_both_reachable_through_discovery()
+    public async Task With_two_replicas_streams_opened_through_the_edge_land_on_both()
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--MetricsApi:Replicas=2"]);
-        await using var app = await builder.StartHealthyAsync(StartTimeout);
+        var tokens = new DevelopmentAccessTokens();
+        await using var system = await TestSystem.StartAsync(["--MetricsApi:Replicas=2", tokens.AppHostArgument]);
+        var replicas = await system.ReplicasAsync("metrics-api", count: 2);
+        Assert.Equal(2, replicas.Select(r => r.Environment["OTEL_RESOURCE_ATTRIBUTES"]).Distinct().Count());
+        using var edge = system.Edge();
+        using var timeout = new CancellationTokenSource(Wait);
 
-        var replicas = app.ResourceNotifications.GetSnapshot("metrics-api").Replicas;
-        Assert.Equal(2, replicas.Length);
-        Assert.Equal(2, replicas.Select(r => r.ProcessId).Distinct().Count());
-        Assert.Equal(2, replicas.Select(r => r.InstanceId).Distinct().Count());
-        Assert.All(replicas, r => Assert.True(ProcFs.IsAlive(r.ProcessId!.Value)));
+        // Each stream says which replica serves it in its first sample; the streams stay open while the others open.
+        var streams = Enumerable.Range(0, 8).Select(i => FirstSampleInstanceAsync(edge, tokens.Mint($"replica-user-{i}"), timeout.Token)).ToList();
+        var instances = await Task.WhenAll(streams);
 
-        var edgeProcess = Assert.Single(app.ResourceNotifications.GetSnapshot("edge-proxy").Replicas).ProcessId!.Value;
-        var edgeEnvironment = ProcFs.ReadEnvironment(edgeProcess);
-        Assert.Equal(replicas[0].Endpoints["h2c"].ToString().TrimEnd('/'), edgeEnvironment["services__metrics-api__h2c__0"]);
-        Assert.Equal(replicas[1].Endpoints["h2c"].ToString().TrimEnd('/'), edgeEnvironment["services__metrics-api__h2c__1"]);
-
-        using var edge = app.CreateHttpClient("edge-proxy", "http");
-        var seen = new HashSet<string>();
-        for (var request = 0; request < 60 && seen.Count < 2; request++)
-        {
-            var instance = await edge.GetFromJsonAsync<InstanceInfo>(new Uri("/api/instance", UriKind.Relative));
-            seen.Add(instance!.InstanceId);
-        }
-
-        Assert.Equal(replicas.Select(r => r.InstanceId).ToHashSet(), seen);
+        Assert.Equal(2, instances.Distinct().Count());
+        await timeout.CancelAsync();
     }
 
     [Fact]
-    public async Task A_stopped_resource_makes_the_edge_answer_with_a_problem_and_after_a_start_it_serves_again_on_the_same_ports()
+    public async Task A_stopped_Metrics_Api_makes_the_edge_answer_with_a_problem_and_after_a_start_it_serves_again()
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>();
-        await using var app = await builder.StartHealthyAsync(StartTimeout);
-        using var edge = app.CreateHttpClient("edge-proxy", "http");
-        var before = app.ResourceNotifications.GetSnapshot("metrics-api").Replicas[0];
+        await using var system = await TestSystem.StartAsync();
+        using var edge = system.Edge();
+        var before = Assert.Single(await system.ReplicasAsync("metrics-api"));
 
-        var stopped = await app.ResourceCommands.ExecuteCommandAsync("metrics-api", KnownResourceCommands.StopCommand);
-        Assert.True(stopped.Success, stopped.ErrorMessage);
-        Assert.False(ProcFs.IsAlive(before.ProcessId!.Value));
+        var stopped = await system.App.ResourceCommands.ExecuteCommandAsync(before.ResourceId, KnownResourceCommands.StopCommand);
+        Assert.True(stopped.Success, stopped.Message);
+        await ProcFs.WaitUntilGoneAsync([before.ServiceProcessId], Wait);
         using (var down = await edge.GetAsync(new Uri("/api/instance", UriKind.Relative)))
         {
             Assert.True(down.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, $"got {down.StatusCode}");
             Assert.Equal("application/problem+json", down.Content.Headers.ContentType?.MediaType);
         }
 
-        // A stop on request is not a failure: the application keeps running.
-        Assert.Equal(KnownResourceStates.Running, app.ResourceNotifications.GetSnapshot("edge-proxy").State);
+        var started = await system.App.ResourceCommands.ExecuteCommandAsync(before.ResourceId, KnownResourceCommands.StartCommand);
+        Assert.True(started.Success, started.Message);
+        await system.App.ResourceNotifications.WaitForResourceHealthyAsync("metrics-api").WaitAsync(TestSystem.StartTimeout);
+        var after = Assert.Single(await system.ReplicasAsync("metrics-api"));
+        Assert.NotEqual(before.ServiceProcessId, after.ServiceProcessId);
 
-        var started = await app.ResourceCommands.ExecuteCommandAsync("metrics-api", KnownResourceCommands.StartCommand);
-        Assert.True(started.Success, started.ErrorMessage);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("metrics-api").WaitAsync(StartTimeout);
-        var after = app.ResourceNotifications.GetSnapshot("metrics-api").Replicas[0];
-        Assert.NotEqual(before.ProcessId, after.ProcessId);
-        Assert.Equal(before.Endpoints, after.Endpoints);
+        var status = await RetryUntilOkAsync(edge, "/api/instance");
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
 
+    [Fact]
+    public async Task The_rebalance_command_ends_every_stream_with_a_jittered_reconnect_and_new_streams_are_served()
+    {
+        var tokens = new DevelopmentAccessTokens();
+        await using var system = await TestSystem.StartAsync([tokens.AppHostArgument]);
+        using var edge = system.Edge();
+        using var timeout = new CancellationTokenSource(Wait);
+        var events = DevelopmentAccessTokens.StreamAsync(edge, tokens.Mint("rebalance-user"), timeout.Token).GetAsyncEnumerator(timeout.Token);
+        await using (events)
+        {
+            Assert.True(await events.MoveNextAsync());
+            Assert.Equal("ready", events.Current.EventType);
+
+            var result = await system.App.ResourceCommands.ExecuteCommandAsync("metrics-api", "rebalance-streams");
+            Assert.True(result.Success, result.Message);
+
+            var last = events.Current;
+            while (await events.MoveNextAsync())
+            {
+                last = events.Current;
+            }
+
+            Assert.Equal("reconnect", last.EventType);
+            Assert.Equal("rebalance", JsonDocument.Parse(last.Data).RootElement.GetProperty("reason").GetString());
+            Assert.NotNull(last.ReconnectionInterval);
+        }
+
+        // The replica still takes streams.
+        await foreach (var item in DevelopmentAccessTokens.StreamAsync(edge, tokens.Mint("rebalance-user"), timeout.Token))
+        {
+            Assert.Equal("ready", item.EventType);
+            break;
+        }
+    }
+
+    private static async Task<string> FirstSampleInstanceAsync(HttpClient edge, string accessToken, CancellationToken cancellationToken)
+    {
+        await foreach (var item in DevelopmentAccessTokens.StreamAsync(edge, accessToken, cancellationToken))
+        {
+            if (item.EventType == "metrics")
+            {
+                return JsonDocument.Parse(item.Data).RootElement.GetProperty("instanceId").GetString()!;
+            }
+        }
+
+        throw new InvalidOperationException("The stream ended before its first sample.");
+    }
+
+    private static async Task<HttpStatusCode> RetryUntilOkAsync(HttpClient edge, string path)
+    {
         HttpStatusCode status = default;
         for (var attempt = 0; attempt < 50 && status != HttpStatusCode.OK; attempt++)
         {
-            using var response = await edge.GetAsync(new Uri("/api/instance", UriKind.Relative));
+            using var response = await edge.GetAsync(new Uri(path, UriKind.Relative));
             status = response.StatusCode;
             if (status != HttpStatusCode.OK)
             {
@@ -115,22 +160,7 @@ public sealed class WholeSystemTests
             }
         }
 
-        Assert.Equal(HttpStatusCode.OK, status);
-    }
-
-    [Fact]
-    public async Task A_missing_required_parameter_is_a_clear_error_naming_it_and_starts_nothing()
-    {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>();
-        var parameter = builder.AddParameter("required-setting");
-        builder.CreateResourceBuilder(builder.GetProject("dashboard-web")).WithEnvironment("REQUIRED_SETTING", parameter);
-
-        await using var app = await builder.BuildAsync();
-        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync());
-
-        Assert.Contains("'required-setting'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Parameters:required-setting", error.Message, StringComparison.Ordinal);
-        Assert.All(app.ResourceNotifications.Snapshots.Values, s => Assert.All(s.Replicas, r => Assert.Null(r.ProcessId)));
+        return status;
     }
 
     private sealed record InstanceInfo(string Service, string InstanceId, string Protocol);

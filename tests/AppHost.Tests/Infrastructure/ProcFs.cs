@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AppHost.Tests;
+namespace AppHost.Tests.Infrastructure;
 
 /// <summary>What Linux says about a process: its real environment and its children.</summary>
 internal static class ProcFs
@@ -76,5 +76,31 @@ internal static class ProcFs
         }
 
         return found;
+    }
+
+    /// <summary>Waits until none of <paramref name="processIds"/> is alive, or fails naming the survivors.</summary>
+    public static async Task WaitUntilGoneAsync(IEnumerable<int> processIds, TimeSpan timeout)
+    {
+        var watched = processIds.ToList();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (watched.Any(IsAlive) && waited.Elapsed < timeout)
+        {
+            await Task.Delay(250);
+        }
+
+        var alive = watched.Where(IsAlive).ToList();
+        Assert.True(alive.Count == 0, $"still running after {timeout.TotalSeconds:F0} s: {string.Join(", ", alive.Select(Describe))}");
+    }
+
+    public static string Describe(int processId)
+    {
+        try
+        {
+            return $"{processId} ({File.ReadAllText($"/proc/{processId}/cmdline").Replace('\0', ' ').Trim()})";
+        }
+        catch (IOException)
+        {
+            return processId.ToString(CultureInfo.InvariantCulture);
+        }
     }
 }

@@ -1,0 +1,56 @@
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace AppHost.Tests.Infrastructure;
+
+/// <summary>
+/// Access tokens as Dashboard.Web's development issuer mints them, signed with a key the test gives the AppHost
+/// (<c>--Parameters:development-issuer-signing-key</c>), so a test can call Metrics.Api as a signed-in user.
+/// </summary>
+internal sealed class DevelopmentAccessTokens
+{
+    public const string Issuer = "https://dev-issuer.localhost";
+    public const string Audience = "metrics-api";
+
+    public byte[] Key { get; } = RandomNumberGenerator.GetBytes(32);
+
+    public string KeyBase64 => Convert.ToBase64String(Key);
+
+    public string AppHostArgument => $"--Parameters:development-issuer-signing-key={KeyBase64}";
+
+    public string Mint(string user) => Jwt(
+        new { alg = "HS256", typ = "at+jwt" },
+        new
+        {
+            iss = Issuer, aud = Audience, sub = user, name = user, scope = "metrics.read", jti = Guid.NewGuid().ToString("N"),
+            iat = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), exp = DateTimeOffset.UtcNow.AddMinutes(15).ToUnixTimeSeconds(),
+        },
+        Key);
+
+    public static string Jwt(object header, object payload, byte[] key)
+    {
+        var input = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(header))}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(payload))}";
+        return $"{input}.{Base64Url(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(input)))}";
+    }
+
+    /// <summary>Opens <c>/api/stream/metrics</c> with a bearer token and yields its events until cancelled.</summary>
+    public static async IAsyncEnumerable<SseItem<string>> StreamAsync(
+        HttpClient edge, string accessToken, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/stream/metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var response = await edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var item in SseParser.Create(body).EnumerateAsync(cancellationToken))
+        {
+            yield return item;
+        }
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
