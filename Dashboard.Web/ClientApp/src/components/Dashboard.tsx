@@ -36,7 +36,7 @@ export function Dashboard({ user, onSignedOut }: DashboardProps) {
   const stream = useEventStream({
     path: StreamPath,
     enabled: true,
-    transport: { kind: 'eventsource', getTicket: getStreamTicket },
+    getTicket: getStreamTicket,
     onMessage,
     // Resume "after 0": the service replays the few minutes it holds, so the charts start full.
     initialLastEventId: '0',

@@ -44,13 +44,13 @@ function render(overrides: Partial<UseEventStreamOptions> = {}, strict = false) 
   const options: UseEventStreamOptions = {
     path: '/api/stream/metrics',
     enabled: true,
-    transport: { kind: 'eventsource', getTicket },
+    getTicket,
     onMessage: (m) => messages.push(m),
     ...overrides,
   };
   const wrapper = strict ? ({ children }: { children: ReactNode }) => <StrictMode>{children}</StrictMode> : undefined;
   const hook = renderHook((props: UseEventStreamOptions) => useEventStream(props), { initialProps: options, wrapper });
-  return { ...hook, messages, getTicket: options.transport.kind === 'eventsource' ? options.transport.getTicket : getTicket };
+  return { ...hook, messages, getTicket: options.getTicket };
 }
 
 beforeEach(() => {
@@ -81,7 +81,6 @@ describe('useEventStream with EventSource and tickets', () => {
 
     act(() => source.simulateOpen());
     expect(result.current.status).toBe('live');
-    expect(result.current.transport).toBe('eventsource');
   });
 
   it('asks for the held history on the first connection only', async () => {
@@ -186,7 +185,7 @@ describe('useEventStream with EventSource and tickets', () => {
   it('backs off exponentially with jitter while the metrics service is down, then resets', async () => {
     const down = () => new BffError(502, { title: 'Metrics API unavailable' }, 'down');
     const getTicket = ticketSource([down(), down(), down(), down()]);
-    const { result } = render({ transport: { kind: 'eventsource', getTicket } });
+    const { result } = render({ getTicket });
     await flush();
     expect(result.current.status).toBe('connecting');
     expect(result.current.error).toBe('Metrics API unavailable');
@@ -214,7 +213,7 @@ describe('useEventStream with EventSource and tickets', () => {
   it('uses full jitter bounds: the delay stays within [ceiling/2, ceiling]', async () => {
     const random = vi.spyOn(Math, 'random').mockReturnValue(0.99);
     const getTicket = ticketSource([new Error('network'), new Error('network')]);
-    const { result } = render({ transport: { kind: 'eventsource', getTicket } });
+    const { result } = render({ getTicket });
     await flush();
     expect(result.current.nextAttemptAt! - Date.now()).toBe(995);
     random.mockReturnValue(0);
@@ -224,7 +223,7 @@ describe('useEventStream with EventSource and tickets', () => {
 
   it('stops as signed out when the ticket request answers 401', async () => {
     const getTicket = ticketSource([new BffError(401, null, 'unauthorized')]);
-    const { result } = render({ transport: { kind: 'eventsource', getTicket } });
+    const { result } = render({ getTicket });
     await flush();
     expect(result.current.status).toBe('stopped');
     expect(result.current.stopReason).toBe('signed-out');
@@ -357,7 +356,7 @@ describe('useEventStream with EventSource and tickets', () => {
     rerender({
       path: '/api/stream/metrics',
       enabled: true,
-      transport: { kind: 'eventsource', getTicket: ticketSource() },
+      getTicket: ticketSource(),
       onMessage: () => undefined,
     });
     await flush();

@@ -2,20 +2,15 @@ import { useEffect, useRef, useState } from 'react';
 import type { StreamMessage, StreamTicket } from '../api/types';
 import type { BackoffOptions } from './backoff';
 import { StreamClient, stoppedState, type StreamState } from './streamClient';
-import { eventSourceTransport, fetchTransport, type StreamTransport } from './transports';
+import { eventSourceTransport } from './transports';
 
 export interface UseEventStreamOptions {
   /** The stream's path, e.g. /api/stream/metrics. */
   path: string;
   /** False keeps the stream closed (e.g. while signed out). */
   enabled: boolean;
-  /**
-   * EventSource with tickets (browsers with a cookie session), or fetch() with an Authorization
-   * header (clients that hold a bearer token).
-   */
-  transport:
-    | { kind: 'eventsource'; getTicket: (signal: AbortSignal) => Promise<StreamTicket> }
-    | { kind: 'fetch'; getAuthorization: (signal: AbortSignal) => Promise<string | null> | string | null };
+  /** Mints a single-use stream ticket for each attempt (POST /bff/stream-ticket with the cookie session). */
+  getTicket: (signal: AbortSignal) => Promise<StreamTicket>;
   onMessage: (message: StreamMessage) => void;
   backoff?: BackoffOptions;
   hiddenPauseMs?: number;
@@ -39,37 +34,17 @@ export function useEventStream(options: UseEventStreamOptions): UseEventStreamRe
   const latest = useRef(options);
   latest.current = options;
   const clientRef = useRef<StreamClient | null>(null);
-  const [state, setState] = useState<StreamState>(() => stoppedState(options.transport.kind));
+  const [state, setState] = useState<StreamState>(stoppedState);
 
   const { enabled, path, sessionKey } = options;
-  const transportKind = options.transport.kind;
 
   useEffect(() => {
     if (!enabled) {
       setState((current) => ({ ...current, status: 'stopped', stopReason: 'stopped', nextAttemptAt: null }));
       return undefined;
     }
-    const transport: StreamTransport =
-      transportKind === 'eventsource'
-        ? eventSourceTransport({
-            path,
-            getTicket: (signal) => {
-              const current = latest.current.transport;
-              if (current.kind !== 'eventsource') {
-                throw new Error('The transport changed.');
-              }
-              return current.getTicket(signal);
-            },
-          })
-        : fetchTransport({
-            url: path,
-            getAuthorization: (signal) => {
-              const current = latest.current.transport;
-              return current.kind === 'fetch' ? current.getAuthorization(signal) : null;
-            },
-          });
     const client = new StreamClient({
-      transport,
+      transport: eventSourceTransport({ path, getTicket: (signal) => latest.current.getTicket(signal) }),
       onMessage: (message) => latest.current.onMessage(message),
       backoff: latest.current.backoff,
       hiddenPauseMs: latest.current.hiddenPauseMs,
@@ -87,7 +62,7 @@ export function useEventStream(options: UseEventStreamOptions): UseEventStreamRe
         clientRef.current = null;
       }
     };
-  }, [enabled, path, sessionKey, transportKind]);
+  }, [enabled, path, sessionKey]);
 
   const reconnectNow = useRef(() => clientRef.current?.reconnectNow()).current;
   return { ...state, reconnectNow };
