@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { BffUser, StreamMessage } from '../api/types';
 import { getStreamTicket, StreamPath } from '../api/bff';
 import { DashboardStore, type SeriesPoint } from '../state/dashboardStore';
@@ -28,7 +28,8 @@ export interface DashboardProps {
 }
 
 export function Dashboard({ user, onSignedOut }: DashboardProps) {
-  const store = useMemo(() => new DashboardStore({ publishDelayMs: 100 }), []);
+  // One store for the component's life: useState's initializer runs once (useMemo may recompute and lose the data).
+  const [store] = useState(() => new DashboardStore({ publishDelayMs: 100 }));
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const now = useNow(1000);
   const onMessage = useCallback((message: StreamMessage) => store.apply(message), [store]);

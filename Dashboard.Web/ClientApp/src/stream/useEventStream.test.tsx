@@ -348,6 +348,59 @@ describe('useEventStream with EventSource and tickets', () => {
     expect(result.current.protocol).toBe('http/1.1');
   });
 
+  it('closes the stream when disabled and reports it stopped, keeping the last id', async () => {
+    const { result, rerender } = render();
+    await flush();
+    const source = FakeEventSource.latest();
+    act(() => {
+      source.simulateOpen();
+      source.emit('metrics', sample(), '12');
+    });
+    rerender({ path: '/api/stream/metrics', enabled: false, getTicket: ticketSource(), onMessage: () => undefined });
+    expect(source.readyState).toBe(FakeEventSource.CLOSED);
+    expect(result.current.status).toBe('stopped');
+    expect(result.current.stopReason).toBe('stopped');
+    expect(result.current.lastEventId).toBe('12');
+    await flush(60_000);
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+
+  it('uses the newest callbacks without reopening the stream', async () => {
+    const { rerender, messages } = render();
+    await flush();
+    const first = FakeEventSource.latest();
+    const later: StreamMessage[] = [];
+    const laterTicket = vi.fn(async (): Promise<StreamTicket> => ({ ticket: 'later', expiresAt: '', sessionExpiresAt: '' }));
+    rerender({ path: '/api/stream/metrics', enabled: true, getTicket: laterTicket, onMessage: (m) => later.push(m) });
+    act(() => {
+      first.simulateOpen();
+      first.emit('metrics', sample(), '1');
+      first.simulateError(true);
+    });
+    expect(messages).toEqual([]);
+    expect(later.map((m) => m.id)).toEqual(['1']);
+    await flush(1000);
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(laterTicket).toHaveBeenCalledTimes(1);
+    expect(FakeEventSource.latest().query.get('ticket')).toBe('later');
+  });
+
+  it('retries at once on reconnectNow instead of waiting for the backoff', async () => {
+    const getTicket = ticketSource([new Error('network')]);
+    const { result, rerender } = render({ getTicket });
+    await flush();
+    expect(result.current.nextAttemptAt).toBe(Date.now() + 750);
+    const reconnectNow = result.current.reconnectNow;
+    rerender({ path: '/api/stream/metrics', enabled: true, getTicket, onMessage: () => undefined });
+    expect(result.current.reconnectNow).toBe(reconnectNow);
+
+    act(() => reconnectNow());
+    await flush();
+    expect(getTicket).toHaveBeenCalledTimes(2);
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(result.current.nextAttemptAt).toBeNull();
+  });
+
   it('stays closed while disabled and opens when enabled', async () => {
     const { result, rerender } = render({ enabled: false });
     await flush(5000);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 import type { StreamMessage, StreamTicket } from '../api/types';
 import type { BackoffOptions } from './backoff';
 import { StreamClient, stoppedState, type StreamState } from './streamClient';
@@ -29,41 +29,46 @@ export interface UseEventStreamResult extends StreamState {
 /**
  * One live event stream per mounted component. The client lives in an effect: under React Strict
  * Mode the first client is disposed before its deferred first attempt runs, so one stream opens.
+ * The stream reopens only when `enabled`, `path` or `sessionKey` change; the callbacks are read
+ * when called and the settings when a client is made, so new ones on every render are harmless.
  */
 export function useEventStream(options: UseEventStreamOptions): UseEventStreamResult {
-  const latest = useRef(options);
-  latest.current = options;
+  const { enabled, path, sessionKey } = options;
   const clientRef = useRef<StreamClient | null>(null);
   const [state, setState] = useState<StreamState>(stoppedState);
 
-  const { enabled, path, sessionKey } = options;
+  const getTicket = useEffectEvent((signal: AbortSignal) => options.getTicket(signal));
+  const onMessage = useEffectEvent((message: StreamMessage) => options.onMessage(message));
+  const settings = useEffectEvent(() => ({
+    backoff: options.backoff,
+    hiddenPauseMs: options.hiddenPauseMs,
+    shutdownRetryMs: options.shutdownRetryMs,
+    initialLastEventId: options.initialLastEventId,
+  }));
 
   useEffect(() => {
     if (!enabled) {
-      setState((current) => ({ ...current, status: 'stopped', stopReason: 'stopped', nextAttemptAt: null }));
       return undefined;
     }
     const client = new StreamClient({
-      transport: eventSourceTransport({ path, getTicket: (signal) => latest.current.getTicket(signal) }),
-      onMessage: (message) => latest.current.onMessage(message),
-      backoff: latest.current.backoff,
-      hiddenPauseMs: latest.current.hiddenPauseMs,
-      shutdownRetryMs: latest.current.shutdownRetryMs,
-      initialLastEventId: latest.current.initialLastEventId,
+      ...settings(),
+      transport: eventSourceTransport({ path, getTicket: (signal) => getTicket(signal) }),
+      onMessage: (message) => onMessage(message),
     });
     clientRef.current = client;
+    // start() publishes "connecting" to this subscriber at once.
     const unsubscribe = client.subscribe(setState);
     client.start();
-    setState(client.getState());
     return () => {
-      unsubscribe();
+      // dispose() publishes "stopped" (keeping the last id and protocol) before it drops its subscribers.
       client.dispose();
+      unsubscribe();
       if (clientRef.current === client) {
         clientRef.current = null;
       }
     };
   }, [enabled, path, sessionKey]);
 
-  const reconnectNow = useRef(() => clientRef.current?.reconnectNow()).current;
+  const reconnectNow = useCallback(() => clientRef.current?.reconnectNow(), []);
   return { ...state, reconnectNow };
 }
