@@ -3,7 +3,7 @@ import type { BffUser, StreamMessage } from '../api/types';
 import { getStreamTicket, StreamPath } from '../api/bff';
 import { DashboardStore, type SeriesPoint } from '../state/dashboardStore';
 import { useEventStream } from '../stream/useEventStream';
-import { exposeTestHook } from '../testHook';
+import { exposeTestHook, testHookAllowed } from '../testHook';
 import { formatNumber } from '../format';
 import { Banner } from './Banner';
 import { ConnectionStatus } from './ConnectionStatus';
@@ -54,7 +54,8 @@ export function Dashboard({ user, onSignedOut }: DashboardProps) {
     store.expireInstances();
   }, [now, store]);
 
-  useEffect(() => exposeTestHook({ stream, snapshot }), [stream, snapshot]);
+  const testHook = testHookAllowed(user);
+  useEffect(() => (testHook ? exposeTestHook({ stream, snapshot }) : undefined), [testHook, stream, snapshot]);
 
   const stale = stream.status !== 'live' || (snapshot.lastSampleAt !== null && now - snapshot.lastSampleAt > 10_000);
 
