@@ -163,8 +163,10 @@ describe('App', () => {
   it('explains when sign-in is not configured', async () => {
     installServer({ isAuthenticated: false, name: null, signInMode: 'none' });
     render(<App />);
-    expect(await screen.findByText(/Sign-in is not configured on this server/)).toBeTruthy();
+    const signIn = await screen.findByTestId('signin');
+    expect(signIn.textContent).toContain('Sign-in is not configured on this server');
     expect(screen.queryByLabelText('User name')).toBeNull();
+    expect(screen.queryByRole('button', { name: /Sign in/ })).toBeNull();
   });
 
   it('shows a degraded banner while the metrics service is unavailable', async () => {
