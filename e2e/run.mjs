@@ -202,7 +202,7 @@ async function waitLive(page, opts, minimumIds = 3, after = 0) {
   return waitFor(`the page to be live with ${minimumIds} new events`, opts.timeoutMs, async () => {
     const hook = await readHook(page);
     if (!hook) {
-      return { done: false, why: 'no dashboard yet' };
+      return { done: false, why: 'no window.__dashboard yet (only pages from a Development host, with the development sign-in, have it)' };
     }
     const fresh = hook.ids.length - after;
     return hook.status === 'live' && fresh >= minimumIds

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace Dashboard.Web.Tests;
 
 /// <summary>
-/// The ClientApp's own unit tests (vitest: the SSE parser, both transports, useEventStream, the
+/// The ClientApp's own unit tests (vitest: useEventStream over EventSource with tickets, the store, the
 /// views) run as part of `dotnet test`, so the one test command covers the dashboard end to end.
 /// The build installed node_modules (npm ci) before this runs.
 /// </summary>

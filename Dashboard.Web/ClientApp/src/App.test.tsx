@@ -136,11 +136,37 @@ describe('App', () => {
     expect(window.__dashboard?.instances).toEqual(['a1b2c3d4', 'e5f6a7b8']);
   });
 
+  it('exposes window.__dashboard only to pages from a Development host (development sign-in)', async () => {
+    installServer({ isAuthenticated: true, name: 'grace', signInMode: 'openIdConnect' });
+    const view = render(<App />);
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(1));
+    act(() => {
+      FakeEventSource.latest().simulateOpen();
+      FakeEventSource.latest().emit('metrics', sample('a1b2c3d4'), '1700000000000001');
+    });
+    await waitFor(() => expect(screen.getByTestId('stream-last-id').textContent).toBe('1700000000000001'));
+    expect(screen.getByTestId('dashboard').getAttribute('data-status')).toBe('live');
+    expect(window.__dashboard).toBeUndefined();
+    expect('__dashboard' in window).toBe(false);
+    view.unmount();
+
+    FakeEventSource.reset();
+    installServer({ isAuthenticated: true, name: 'grace', signInMode: 'development' });
+    const development = render(<App />);
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(1));
+    act(() => FakeEventSource.latest().simulateOpen());
+    await waitFor(() => expect(window.__dashboard?.status).toBe('live'));
+    development.unmount();
+    expect('__dashboard' in window).toBe(false);
+  });
+
   it('explains when sign-in is not configured', async () => {
     installServer({ isAuthenticated: false, name: null, signInMode: 'none' });
     render(<App />);
-    expect(await screen.findByText(/Sign-in is not configured on this server/)).toBeTruthy();
+    const signIn = await screen.findByTestId('signin');
+    expect(signIn.textContent).toContain('Sign-in is not configured on this server');
     expect(screen.queryByLabelText('User name')).toBeNull();
+    expect(screen.queryByRole('button', { name: /Sign in/ })).toBeNull();
   });
 
   it('shows a degraded banner while the metrics service is unavailable', async () => {

@@ -9,29 +9,29 @@ type Session =
   | { kind: 'error'; message: string }
   | { kind: 'ready'; user: BffUser; notice: string | null };
 
+/** Asks the BFF who is signed in; never throws. */
+async function loadSession(notice: string | null, signal?: AbortSignal): Promise<Session> {
+  try {
+    return { kind: 'ready', user: await getUser(signal), notice };
+  } catch (error) {
+    return { kind: 'error', message: error instanceof BffError ? error.message : 'The dashboard server cannot be reached.' };
+  }
+}
+
 export function App() {
   const [session, setSession] = useState<Session>({ kind: 'loading' });
 
-  const loadUser = useCallback(async (notice: string | null = null, signal?: AbortSignal) => {
-    try {
-      const user = await getUser(signal);
-      setSession({ kind: 'ready', user, notice });
-    } catch (error) {
-      if (signal?.aborted) {
-        return;
-      }
-      setSession({
-        kind: 'error',
-        message: error instanceof BffError ? error.message : 'The dashboard server cannot be reached.',
-      });
-    }
-  }, []);
+  const loadUser = useCallback(async (notice: string | null = null) => setSession(await loadSession(notice)), []);
 
   useEffect(() => {
     const controller = new AbortController();
-    void loadUser(null, controller.signal);
+    void loadSession(null, controller.signal).then((loaded) => {
+      if (!controller.signal.aborted) {
+        setSession(loaded);
+      }
+    });
     return () => controller.abort();
-  }, [loadUser]);
+  }, []);
 
   const onSignedOut = useCallback(() => void loadUser('Your session ended. Sign in again to resume the live view.'), [loadUser]);
 

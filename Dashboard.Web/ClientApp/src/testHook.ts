@@ -1,6 +1,10 @@
 // A read-only window hook for the browser end-to-end tests (e2e/run.mjs): what the page received,
-// without scraping the DOM. It holds nothing the DOM does not already show.
+// without scraping the DOM. Only pages served by a Development host get it: those are the ones
+// whose BFF offers the development sign-in (signInMode "development", which Dashboard.Web reports
+// only in the Development environment), and the e2e scenarios sign in that way. Pages from any
+// other host (OpenID Connect or no sign-in) never define window.__dashboard.
 
+import type { BffUser } from './api/types';
 import type { DashboardSnapshot } from './state/dashboardStore';
 import type { StreamState } from './stream/streamClient';
 
@@ -25,7 +29,13 @@ declare global {
   }
 }
 
-export function exposeTestHook({ stream, snapshot }: { stream: StreamState; snapshot: DashboardSnapshot }): void {
+/** Whether this page may expose the hook: only when a Development host serves it. */
+export function testHookAllowed(user: BffUser): boolean {
+  return user.signInMode === 'development';
+}
+
+/** Sets window.__dashboard; the returned function removes it. */
+export function exposeTestHook({ stream, snapshot }: { stream: StreamState; snapshot: DashboardSnapshot }): () => void {
   window.__dashboard = {
     status: stream.status,
     stopReason: stream.stopReason,
@@ -37,5 +47,8 @@ export function exposeTestHook({ stream, snapshot }: { stream: StreamState; snap
     receivedIds: snapshot.receivedIds,
     gaps: snapshot.gaps,
     log: snapshot.log.map((entry) => ({ type: entry.type, id: entry.id })),
+  };
+  return () => {
+    delete window.__dashboard;
   };
 }

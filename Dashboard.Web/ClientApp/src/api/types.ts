@@ -64,7 +64,7 @@ export interface GoodbyeData {
 export const StreamEventTypes = ['ready', 'metrics', 'ping', 'heartbeat', 'gap', 'reauth', 'reconnect', 'shutdown'] as const;
 export type StreamEventType = (typeof StreamEventTypes)[number];
 
-/** One event as the dashboard sees it, whatever transport carried it. */
+/** One event as the dashboard sees it (from the EventSource transport). */
 export interface StreamMessage {
   type: string;
   /** The SSE id, or null for events without one (control events). */

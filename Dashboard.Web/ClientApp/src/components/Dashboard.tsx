@@ -1,9 +1,9 @@
-import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { BffUser, StreamMessage } from '../api/types';
 import { getStreamTicket, StreamPath } from '../api/bff';
 import { DashboardStore, type SeriesPoint } from '../state/dashboardStore';
 import { useEventStream } from '../stream/useEventStream';
-import { exposeTestHook } from '../testHook';
+import { exposeTestHook, testHookAllowed } from '../testHook';
 import { formatNumber } from '../format';
 import { Banner } from './Banner';
 import { ConnectionStatus } from './ConnectionStatus';
@@ -28,7 +28,8 @@ export interface DashboardProps {
 }
 
 export function Dashboard({ user, onSignedOut }: DashboardProps) {
-  const store = useMemo(() => new DashboardStore({ publishDelayMs: 100 }), []);
+  // One store for the component's life: useState's initializer runs once (useMemo may recompute and lose the data).
+  const [store] = useState(() => new DashboardStore({ publishDelayMs: 100 }));
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const now = useNow(1000);
   const onMessage = useCallback((message: StreamMessage) => store.apply(message), [store]);
@@ -36,7 +37,7 @@ export function Dashboard({ user, onSignedOut }: DashboardProps) {
   const stream = useEventStream({
     path: StreamPath,
     enabled: true,
-    transport: { kind: 'eventsource', getTicket: getStreamTicket },
+    getTicket: getStreamTicket,
     onMessage,
     // Resume "after 0": the service replays the few minutes it holds, so the charts start full.
     initialLastEventId: '0',
@@ -53,7 +54,8 @@ export function Dashboard({ user, onSignedOut }: DashboardProps) {
     store.expireInstances();
   }, [now, store]);
 
-  useEffect(() => exposeTestHook({ stream, snapshot }), [stream, snapshot]);
+  const testHook = testHookAllowed(user);
+  useEffect(() => (testHook ? exposeTestHook({ stream, snapshot }) : undefined), [testHook, stream, snapshot]);
 
   const stale = stream.status !== 'live' || (snapshot.lastSampleAt !== null && now - snapshot.lastSampleAt > 10_000);
 

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useMemo, useRef, useSyncExternalStore } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { InstanceView, SeriesPoint } from '../state/dashboardStore';
@@ -19,19 +19,28 @@ function cssVariable(name: string, fallback: string): string {
   return value || fallback;
 }
 
+// One MediaQueryList for the page, made on first use (none where matchMedia is missing, e.g. jsdom).
+let darkSchemeQuery: MediaQueryList | null | undefined;
+
+function darkScheme(): MediaQueryList | null {
+  if (darkSchemeQuery === undefined) {
+    darkSchemeQuery =
+      typeof window !== 'undefined' && typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+  }
+  return darkSchemeQuery;
+}
+
+function subscribeToColorScheme(onChange: () => void): () => void {
+  const query = darkScheme();
+  query?.addEventListener('change', onChange);
+  return () => query?.removeEventListener('change', onChange);
+}
+
+const prefersDark = () => darkScheme()?.matches ?? false;
+
 /** Re-renders when the colour scheme flips, so the canvas picks up the new palette. */
 function useColorScheme(): 'light' | 'dark' {
-  const query = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
-  const [dark, setDark] = useState(() => query?.matches ?? false);
-  useEffect(() => {
-    if (!query) {
-      return undefined;
-    }
-    const onChange = (event: MediaQueryListEvent) => setDark(event.matches);
-    query.addEventListener('change', onChange);
-    return () => query.removeEventListener('change', onChange);
-  }, [query]);
-  return dark ? 'dark' : 'light';
+  return useSyncExternalStore(subscribeToColorScheme, prefersDark, () => false) ? 'dark' : 'light';
 }
 
 /** One line per Metrics.Api instance over the store's window (a few minutes), drawn by uPlot. */
@@ -46,10 +55,14 @@ export function TimeSeriesChart({ title, instances, select, format, height = 180
     select,
   ]);
 
-  // (Re)create the chart when the set of instances or the colour scheme changes.
+  // The chart starts with the data of the render that (re)creates it; later data goes through setData.
+  const currentData = useEffectEvent(() => data);
+
+  // (Re)create the chart when the set of instances, the colour scheme or the format changes.
   useEffect(() => {
+    // No element while there is no instance (the page shows "Waiting for samples…").
     const element = container.current;
-    if (!element || instances.length === 0) {
+    if (!element) {
       return undefined;
     }
     const axis = cssVariable('--muted', '#6b7280');
@@ -83,7 +96,7 @@ export function TimeSeriesChart({ title, instances, select, format, height = 180
         })),
       ],
     };
-    const plot = new uPlot(options, data, element);
+    const plot = new uPlot(options, currentData(), element);
     chart.current = plot;
 
     const observer =
@@ -96,9 +109,7 @@ export function TimeSeriesChart({ title, instances, select, format, height = 180
       plot.destroy();
       chart.current = null;
     };
-    // Data updates go through setData below; only structure changes rebuild the chart.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [ids, scheme, height]);
+  }, [ids, scheme, height, format]);
 
   useEffect(() => {
     chart.current?.setData(data);

@@ -2,10 +2,10 @@
 // id, reacts to the service's control events, pauses while the tab stays hidden. Framework-free;
 // useEventStream adapts it to React.
 
-import type { GapData, ReadyData, StreamMessage } from '../api/types';
+import type { ReadyData, StreamMessage } from '../api/types';
 import { backoffDelay, defaultBackoff, jitterBetween, type BackoffOptions } from './backoff';
 import { detectProtocol } from './protocol';
-import type { StreamTransport, TransportError, TransportName, TransportSink } from './transports';
+import type { StreamTransport, TransportError, TransportSink } from './transports';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 
@@ -15,7 +15,6 @@ export type StopReason = 'signed-out' | 'hidden' | 'stopped';
 export interface StreamState {
   status: StreamStatus;
   stopReason: StopReason | null;
-  transport: TransportName;
   /** The id of the newest event received (what a reconnect resumes after). */
   lastEventId: string | null;
   /** When the newest event (of any type, pings included) arrived, ms since epoch. */
@@ -35,11 +34,10 @@ export interface StreamState {
 }
 
 /** The state of a stream that has not started (or was stopped): nothing received, no attempt made. */
-export function stoppedState(transport: TransportName): StreamState {
+export function stoppedState(): StreamState {
   return {
     status: 'stopped',
     stopReason: 'stopped',
-    transport,
     lastEventId: null,
     lastEventAt: null,
     protocol: null,
@@ -109,7 +107,7 @@ export class StreamClient {
     this.initialLastEventId = options.initialLastEventId ?? null;
     this.doc = options.document === undefined ? globalThis.document : options.document;
     this.win = options.window === undefined ? globalThis.window : options.window;
-    this.state = stoppedState(options.transport.name);
+    this.state = stoppedState();
   }
 
   getState = (): StreamState => this.state;
@@ -178,7 +176,6 @@ export class StreamClient {
     const sink: TransportSink = {
       open: () => this.onOpen(controller),
       message: (message) => this.onMessage(controller, message),
-      end: () => this.onFailure(controller, { kind: 'interrupted', message: 'The stream ended.' }),
       fail: (error) => this.onFailure(controller, error),
     };
     this.options.transport.connect(this.state.lastEventId ?? this.initialLastEventId, sink, controller.signal);
@@ -360,9 +357,4 @@ function parse<T>(data: string): T | null {
   } catch {
     return null;
   }
-}
-
-/** The gap event's payload, for views that explain it. */
-export function parseGap(data: string): GapData | null {
-  return parse<GapData>(data);
 }

@@ -1,17 +1,15 @@
-// How one connection attempt is made. The StreamClient owns reconnects, backoff and state; a
+// How one connection attempt is made: native EventSource with a single-use ticket from the BFF
+// (the access token stays on the server). The StreamClient owns reconnects, backoff and state; the
 // transport opens one stream and reports what happened to it through a sink.
 
 import type { StreamMessage, StreamTicket } from '../api/types';
 import { StreamEventTypes } from '../api/types';
 import { BffError } from '../api/bff';
-import { fetchEventStream, StreamHttpError } from './fetchEventStream';
-
-export type TransportName = 'eventsource' | 'fetch';
 
 export type TransportErrorKind =
   /** The session is gone (401): signing in again is the only way forward. */
   | 'unauthorized'
-  /** The server or a dependency is down or refused for now (5xx, 429, network): retry later. */
+  /** The server or a dependency is down or refused for now (5xx, 429, network on the ticket request): retry later. */
   | 'unavailable'
   /** The stream ended or broke (network error, EventSource error): reconnect. */
   | 'interrupted';
@@ -26,13 +24,10 @@ export interface TransportSink {
   /** The stream's response arrived (200, text/event-stream). */
   open(): void;
   message(message: StreamMessage): void;
-  /** The server ended the response without a goodbye event. */
-  end(): void;
   fail(error: TransportError): void;
 }
 
 export interface StreamTransport {
-  readonly name: TransportName;
   /**
    * Starts one attempt. The transport calls the sink until the signal aborts, and never after;
    * aborting closes whatever the attempt opened.
@@ -67,7 +62,6 @@ export function eventSourceTransport(options: EventSourceTransportOptions): Stre
   const eventTypes = options.eventTypes ?? StreamEventTypes;
   const now = options.now ?? Date.now;
   return {
-    name: 'eventsource',
     connect(lastEventId, sink, signal) {
       void (async () => {
         let ticket: StreamTicket;
@@ -132,64 +126,4 @@ function ticketError(error: unknown): TransportError {
     return { kind: 'unavailable', status: error.status, message: error.message };
   }
   return { kind: 'unavailable', message: error instanceof Error ? error.message : String(error) };
-}
-
-export interface FetchTransportOptions {
-  /** The stream's URL. */
-  url: string;
-  /** The Authorization header value for each attempt (e.g. `Bearer …`), or null for none. */
-  getAuthorization: (signal: AbortSignal) => Promise<string | null> | string | null;
-  fetchImpl?: typeof fetch;
-  now?: () => number;
-}
-
-/** fetch() with an Authorization header, for clients that hold a bearer token. Resumes with Last-Event-ID. */
-export function fetchTransport(options: FetchTransportOptions): StreamTransport {
-  const now = options.now ?? Date.now;
-  return {
-    name: 'fetch',
-    connect(lastEventId, sink, signal) {
-      void (async () => {
-        try {
-          const authorization = await options.getAuthorization(signal);
-          if (signal.aborted) {
-            return;
-          }
-          await fetchEventStream({
-            url: options.url,
-            authorization: authorization ?? undefined,
-            lastEventId,
-            signal,
-            fetchImpl: options.fetchImpl,
-            onOpen: () => {
-              if (!signal.aborted) {
-                sink.open();
-              }
-            },
-            onEvent: (event) => {
-              if (!signal.aborted) {
-                sink.message({ type: event.type, id: event.id, data: event.data, receivedAt: now() });
-              }
-            },
-          });
-          if (!signal.aborted) {
-            sink.end();
-          }
-        } catch (error) {
-          if (signal.aborted) {
-            return;
-          }
-          if (error instanceof StreamHttpError) {
-            sink.fail({
-              kind: error.status === 401 ? 'unauthorized' : error.status >= 500 || error.status === 429 ? 'unavailable' : 'interrupted',
-              status: error.status,
-              message: error.message,
-            });
-          } else {
-            sink.fail({ kind: 'interrupted', message: error instanceof Error ? error.message : String(error) });
-          }
-        }
-      })();
-    },
-  };
 }

@@ -44,13 +44,13 @@ function render(overrides: Partial<UseEventStreamOptions> = {}, strict = false) 
   const options: UseEventStreamOptions = {
     path: '/api/stream/metrics',
     enabled: true,
-    transport: { kind: 'eventsource', getTicket },
+    getTicket,
     onMessage: (m) => messages.push(m),
     ...overrides,
   };
   const wrapper = strict ? ({ children }: { children: ReactNode }) => <StrictMode>{children}</StrictMode> : undefined;
   const hook = renderHook((props: UseEventStreamOptions) => useEventStream(props), { initialProps: options, wrapper });
-  return { ...hook, messages, getTicket: options.transport.kind === 'eventsource' ? options.transport.getTicket : getTicket };
+  return { ...hook, messages, getTicket: options.getTicket };
 }
 
 beforeEach(() => {
@@ -81,7 +81,6 @@ describe('useEventStream with EventSource and tickets', () => {
 
     act(() => source.simulateOpen());
     expect(result.current.status).toBe('live');
-    expect(result.current.transport).toBe('eventsource');
   });
 
   it('asks for the held history on the first connection only', async () => {
@@ -186,7 +185,7 @@ describe('useEventStream with EventSource and tickets', () => {
   it('backs off exponentially with jitter while the metrics service is down, then resets', async () => {
     const down = () => new BffError(502, { title: 'Metrics API unavailable' }, 'down');
     const getTicket = ticketSource([down(), down(), down(), down()]);
-    const { result } = render({ transport: { kind: 'eventsource', getTicket } });
+    const { result } = render({ getTicket });
     await flush();
     expect(result.current.status).toBe('connecting');
     expect(result.current.error).toBe('Metrics API unavailable');
@@ -214,7 +213,7 @@ describe('useEventStream with EventSource and tickets', () => {
   it('uses full jitter bounds: the delay stays within [ceiling/2, ceiling]', async () => {
     const random = vi.spyOn(Math, 'random').mockReturnValue(0.99);
     const getTicket = ticketSource([new Error('network'), new Error('network')]);
-    const { result } = render({ transport: { kind: 'eventsource', getTicket } });
+    const { result } = render({ getTicket });
     await flush();
     expect(result.current.nextAttemptAt! - Date.now()).toBe(995);
     random.mockReturnValue(0);
@@ -224,7 +223,7 @@ describe('useEventStream with EventSource and tickets', () => {
 
   it('stops as signed out when the ticket request answers 401', async () => {
     const getTicket = ticketSource([new BffError(401, null, 'unauthorized')]);
-    const { result } = render({ transport: { kind: 'eventsource', getTicket } });
+    const { result } = render({ getTicket });
     await flush();
     expect(result.current.status).toBe('stopped');
     expect(result.current.stopReason).toBe('signed-out');
@@ -349,6 +348,59 @@ describe('useEventStream with EventSource and tickets', () => {
     expect(result.current.protocol).toBe('http/1.1');
   });
 
+  it('closes the stream when disabled and reports it stopped, keeping the last id', async () => {
+    const { result, rerender } = render();
+    await flush();
+    const source = FakeEventSource.latest();
+    act(() => {
+      source.simulateOpen();
+      source.emit('metrics', sample(), '12');
+    });
+    rerender({ path: '/api/stream/metrics', enabled: false, getTicket: ticketSource(), onMessage: () => undefined });
+    expect(source.readyState).toBe(FakeEventSource.CLOSED);
+    expect(result.current.status).toBe('stopped');
+    expect(result.current.stopReason).toBe('stopped');
+    expect(result.current.lastEventId).toBe('12');
+    await flush(60_000);
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+
+  it('uses the newest callbacks without reopening the stream', async () => {
+    const { rerender, messages } = render();
+    await flush();
+    const first = FakeEventSource.latest();
+    const later: StreamMessage[] = [];
+    const laterTicket = vi.fn(async (): Promise<StreamTicket> => ({ ticket: 'later', expiresAt: '', sessionExpiresAt: '' }));
+    rerender({ path: '/api/stream/metrics', enabled: true, getTicket: laterTicket, onMessage: (m) => later.push(m) });
+    act(() => {
+      first.simulateOpen();
+      first.emit('metrics', sample(), '1');
+      first.simulateError(true);
+    });
+    expect(messages).toEqual([]);
+    expect(later.map((m) => m.id)).toEqual(['1']);
+    await flush(1000);
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(laterTicket).toHaveBeenCalledTimes(1);
+    expect(FakeEventSource.latest().query.get('ticket')).toBe('later');
+  });
+
+  it('retries at once on reconnectNow instead of waiting for the backoff', async () => {
+    const getTicket = ticketSource([new Error('network')]);
+    const { result, rerender } = render({ getTicket });
+    await flush();
+    expect(result.current.nextAttemptAt).toBe(Date.now() + 750);
+    const reconnectNow = result.current.reconnectNow;
+    rerender({ path: '/api/stream/metrics', enabled: true, getTicket, onMessage: () => undefined });
+    expect(result.current.reconnectNow).toBe(reconnectNow);
+
+    act(() => reconnectNow());
+    await flush();
+    expect(getTicket).toHaveBeenCalledTimes(2);
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(result.current.nextAttemptAt).toBeNull();
+  });
+
   it('stays closed while disabled and opens when enabled', async () => {
     const { result, rerender } = render({ enabled: false });
     await flush(5000);
@@ -357,7 +409,7 @@ describe('useEventStream with EventSource and tickets', () => {
     rerender({
       path: '/api/stream/metrics',
       enabled: true,
-      transport: { kind: 'eventsource', getTicket: ticketSource() },
+      getTicket: ticketSource(),
       onMessage: () => undefined,
     });
     await flush();

@@ -1,21 +1,16 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 import type { StreamMessage, StreamTicket } from '../api/types';
 import type { BackoffOptions } from './backoff';
 import { StreamClient, stoppedState, type StreamState } from './streamClient';
-import { eventSourceTransport, fetchTransport, type StreamTransport } from './transports';
+import { eventSourceTransport } from './transports';
 
 export interface UseEventStreamOptions {
   /** The stream's path, e.g. /api/stream/metrics. */
   path: string;
   /** False keeps the stream closed (e.g. while signed out). */
   enabled: boolean;
-  /**
-   * EventSource with tickets (browsers with a cookie session), or fetch() with an Authorization
-   * header (clients that hold a bearer token).
-   */
-  transport:
-    | { kind: 'eventsource'; getTicket: (signal: AbortSignal) => Promise<StreamTicket> }
-    | { kind: 'fetch'; getAuthorization: (signal: AbortSignal) => Promise<string | null> | string | null };
+  /** Mints a single-use stream ticket for each attempt (POST /bff/stream-ticket with the cookie session). */
+  getTicket: (signal: AbortSignal) => Promise<StreamTicket>;
   onMessage: (message: StreamMessage) => void;
   backoff?: BackoffOptions;
   hiddenPauseMs?: number;
@@ -34,61 +29,46 @@ export interface UseEventStreamResult extends StreamState {
 /**
  * One live event stream per mounted component. The client lives in an effect: under React Strict
  * Mode the first client is disposed before its deferred first attempt runs, so one stream opens.
+ * The stream reopens only when `enabled`, `path` or `sessionKey` change; the callbacks are read
+ * when called and the settings when a client is made, so new ones on every render are harmless.
  */
 export function useEventStream(options: UseEventStreamOptions): UseEventStreamResult {
-  const latest = useRef(options);
-  latest.current = options;
-  const clientRef = useRef<StreamClient | null>(null);
-  const [state, setState] = useState<StreamState>(() => stoppedState(options.transport.kind));
-
   const { enabled, path, sessionKey } = options;
-  const transportKind = options.transport.kind;
+  const clientRef = useRef<StreamClient | null>(null);
+  const [state, setState] = useState<StreamState>(stoppedState);
+
+  const getTicket = useEffectEvent((signal: AbortSignal) => options.getTicket(signal));
+  const onMessage = useEffectEvent((message: StreamMessage) => options.onMessage(message));
+  const settings = useEffectEvent(() => ({
+    backoff: options.backoff,
+    hiddenPauseMs: options.hiddenPauseMs,
+    shutdownRetryMs: options.shutdownRetryMs,
+    initialLastEventId: options.initialLastEventId,
+  }));
 
   useEffect(() => {
     if (!enabled) {
-      setState((current) => ({ ...current, status: 'stopped', stopReason: 'stopped', nextAttemptAt: null }));
       return undefined;
     }
-    const transport: StreamTransport =
-      transportKind === 'eventsource'
-        ? eventSourceTransport({
-            path,
-            getTicket: (signal) => {
-              const current = latest.current.transport;
-              if (current.kind !== 'eventsource') {
-                throw new Error('The transport changed.');
-              }
-              return current.getTicket(signal);
-            },
-          })
-        : fetchTransport({
-            url: path,
-            getAuthorization: (signal) => {
-              const current = latest.current.transport;
-              return current.kind === 'fetch' ? current.getAuthorization(signal) : null;
-            },
-          });
     const client = new StreamClient({
-      transport,
-      onMessage: (message) => latest.current.onMessage(message),
-      backoff: latest.current.backoff,
-      hiddenPauseMs: latest.current.hiddenPauseMs,
-      shutdownRetryMs: latest.current.shutdownRetryMs,
-      initialLastEventId: latest.current.initialLastEventId,
+      ...settings(),
+      transport: eventSourceTransport({ path, getTicket: (signal) => getTicket(signal) }),
+      onMessage: (message) => onMessage(message),
     });
     clientRef.current = client;
+    // start() publishes "connecting" to this subscriber at once.
     const unsubscribe = client.subscribe(setState);
     client.start();
-    setState(client.getState());
     return () => {
-      unsubscribe();
+      // dispose() publishes "stopped" (keeping the last id and protocol) before it drops its subscribers.
       client.dispose();
+      unsubscribe();
       if (clientRef.current === client) {
         clientRef.current = null;
       }
     };
-  }, [enabled, path, sessionKey, transportKind]);
+  }, [enabled, path, sessionKey]);
 
-  const reconnectNow = useRef(() => clientRef.current?.reconnectNow()).current;
+  const reconnectNow = useCallback(() => clientRef.current?.reconnectNow(), []);
   return { ...state, reconnectNow };
 }
