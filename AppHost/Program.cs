@@ -37,18 +37,8 @@ var dashboardWeb = builder.AddProject<Projects.Dashboard_Web>("dashboard-web")
 builder.AddProject<Projects.Edge_Proxy>("edge-proxy")
     .WithReference(metricsApi).WaitFor(metricsApi)
     .WithReference(dashboardWeb).WaitFor(dashboardWeb)
-    // The one public, stable port: browsers reach the dashboard and the API here, over HTTP/2 (TLS + ALPN).
-    .WithHttpsEndpoint(port: builder.Configuration.GetValue("EdgeHttpsPort", 7443), name: "https")
-    .WithExternalHttpEndpoints()
-    .WithUrls(urls =>
-    {
-        // In the resource list: the public page; the edge's internal endpoints stay in its details.
-        foreach (var url in urls.Urls)
-        {
-            url.DisplayText = url.Endpoint?.EndpointName == "https" ? "Live dashboard (HTTP/2)" : url.DisplayText;
-            url.DisplayLocation = url.Endpoint?.EndpointName == "https" ? UrlDisplayLocation.SummaryAndDetails : UrlDisplayLocation.DetailsOnly;
-        }
-    })
+    // The one public, stable port: browsers reach the dashboard and the API here.
+    .WithPublicHttpsEndpoint(builder.Configuration.GetValue("EdgeHttpsPort", 7443))
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

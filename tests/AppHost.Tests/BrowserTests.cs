@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using AppHost.Hosting;
-using AppHost.Hosting.Testing;
+using AppHost.Tests.Infrastructure;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 
 namespace AppHost.Tests;
 
@@ -12,15 +14,13 @@ namespace AppHost.Tests;
 [Collection(WholeSystemGroup.Name)]
 public sealed class BrowserTests
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan ScenarioTimeout = TimeSpan.FromMinutes(4);
 
     [Fact]
     public async Task Signed_in_dashboards_go_live_and_ten_of_them_share_one_http2_connection()
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>();
-        await using var app = await builder.StartHealthyAsync(StartTimeout);
-        var edge = app.GetEndpoint("edge-proxy", "https");
+        await using var system = await TestSystem.StartAsync();
+        var edge = system.App.GetEndpoint("edge-proxy", "https");
         var screenshot = Path.Combine(Path.GetTempPath(), $"dashboard-{Guid.NewGuid():N}.png");
 
         try
@@ -41,19 +41,19 @@ public sealed class BrowserTests
     [Fact]
     public async Task The_page_recovers_by_itself_when_Metrics_Api_stops_and_starts_again_with_no_lost_event()
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>();
-        await using var app = await builder.StartHealthyAsync(StartTimeout);
+        await using var system = await TestSystem.StartAsync();
+        var app = system.App;
         var edge = app.GetEndpoint("edge-proxy", "https");
 
         var result = await BrowserScenario.RunAsync(edge, "recover", "e2e-recover", [], async () =>
         {
             var stop = await app.ResourceCommands.ExecuteCommandAsync("metrics-api", KnownResourceCommands.StopCommand);
-            Assert.True(stop.Success, stop.ErrorMessage);
+            Assert.True(stop.Success, stop.Message);
             // Long enough for the page to notice and back off at least once.
             await Task.Delay(TimeSpan.FromSeconds(4));
             var start = await app.ResourceCommands.ExecuteCommandAsync("metrics-api", KnownResourceCommands.StartCommand);
-            Assert.True(start.Success, start.ErrorMessage);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("metrics-api").WaitAsync(StartTimeout);
+            Assert.True(start.Success, start.Message);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("metrics-api").WaitAsync(TestSystem.StartTimeout);
         });
 
         Assert.True(result.Passed, result.Describe());
@@ -61,7 +61,7 @@ public sealed class BrowserTests
 
     private sealed record BrowserScenario(int ExitCode, string? Result, string Output)
     {
-        private static readonly string RepositoryRoot = Path.GetDirectoryName(Path.GetDirectoryName(Projects.AppHost.ProjectPath))!;
+        private static readonly string RepositoryRoot = Path.GetDirectoryName(Projects.AppHost.ProjectPath)!;
 
         public bool Passed => ExitCode == 0 && Result is not null && JsonDocument.Parse(Result).RootElement.GetProperty("ok").GetBoolean();
 

@@ -103,4 +103,29 @@ internal static class ProcFs
             return processId.ToString(CultureInfo.InvariantCulture);
         }
     }
+
+    /// <summary>Every live process whose environment has <paramref name="name"/>=<paramref name="value"/> (e.g. one run's own HOME).</summary>
+    public static List<int> WithEnvironment(string name, string value)
+    {
+        var found = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var processId)
+                && processId != Environment.ProcessId && IsAlive(processId))
+            {
+                try
+                {
+                    if (ReadEnvironment(processId).TryGetValue(name, out var actual) && actual == value)
+                    {
+                        found.Add(processId);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+
+        return found;
+    }
 }
