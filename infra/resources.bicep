@@ -121,6 +121,15 @@ var metricsApiH2cUrl = 'http://${metricsApiName}.internal.${environment.outputs.
 var metricsApiHttpUrl = 'http://${metricsApiName}:${httpPort}'
 var dashboardWebHttpUrl = 'http://${dashboardWebName}.internal.${environment.outputs.defaultDomain}'
 
+// What WithReference(metricsApi) gives an app under the AppHost (services__… and the Aspire 13 style duplicates);
+// both dashboard-web and edge-proxy reference it. tests/Deploy.Tests/ManifestTests compares these with the manifest.
+var metricsApiReferenceEnv = [
+  { name: 'services__metrics-api__h2c__0', value: metricsApiH2cUrl }
+  { name: 'services__metrics-api__http__0', value: metricsApiHttpUrl }
+  { name: 'METRICS_API_H2C', value: metricsApiH2cUrl }
+  { name: 'METRICS_API_HTTP', value: metricsApiHttpUrl }
+]
+
 module metricsApi 'modules/container-app.bicep' = {
   name: metricsApiName
   params: {
@@ -199,6 +208,9 @@ module dashboardWeb 'modules/container-app.bicep' = {
     ]
     env: concat(
       commonEnv,
+      // Its MetricsApiClient calls http://metrics-api, which service discovery resolves to the HTTP/1.1 port, as
+      // under the AppHost; without these it would fall back to DNS and the ingress (h2c to the API's h2c port).
+      metricsApiReferenceEnv,
       [
         { name: 'ASPNETCORE_HTTP_PORTS', value: string(httpPort) }
         { name: 'Authentication__Schemes__OpenIdConnect__Authority', value: entraAuthority }
@@ -242,14 +254,10 @@ module edgeProxy 'modules/container-app.bicep' = {
     env: concat(
       commonEnv,
       kestrelEndpointsEnv,
+      metricsApiReferenceEnv,
       [
-        // Same names as under the AppHost (WithReference(metricsApi), WithReference(dashboardWeb)).
-        { name: 'services__metrics-api__h2c__0', value: metricsApiH2cUrl }
-        { name: 'services__metrics-api__http__0', value: metricsApiHttpUrl }
+        // Same names as under the AppHost (WithReference(dashboardWeb)), with the Aspire 13 style duplicate.
         { name: 'services__dashboard-web__http__0', value: dashboardWebHttpUrl }
-        // Aspire 13 style duplicates.
-        { name: 'METRICS_API_H2C', value: metricsApiH2cUrl }
-        { name: 'METRICS_API_HTTP', value: metricsApiHttpUrl }
         { name: 'DASHBOARD_WEB_HTTP', value: dashboardWebHttpUrl }
       ],
       otelEnv(edgeProxyName, otlpEndpoint, otlpProtocol)

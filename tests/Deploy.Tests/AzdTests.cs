@@ -10,7 +10,7 @@ public sealed partial class AzdTests(DeploymentFixture deployment)
     [Fact]
     public void AzureYamlDeclaresTheThreeServicesAsDotnetContainerApps()
     {
-        var services = AzureYamlServices();
+        var services = AzureYamlServices(deployment.RepoRoot);
 
         Assert.Equal(["dashboard-web", "edge-proxy", "metrics-api"], services.Keys.Order());
         foreach (var (name, settings) in services)
@@ -30,7 +30,7 @@ public sealed partial class AzdTests(DeploymentFixture deployment)
         var tagged = deployment.Deployed.ContainerApps
             .ToDictionary(app => (string)app.Resource["tags"]!["azd-service-name"]!, app => app.Name);
 
-        Assert.Equal(AzureYamlServices().Keys.Order(), tagged.Keys.Order());
+        Assert.Equal(AzureYamlServices(deployment.RepoRoot).Keys.Order(), tagged.Keys.Order());
         Assert.All(tagged, pair => Assert.Equal(pair.Key, pair.Value));
         Assert.All(deployment.Deployed.Resources.Where(r => r["tags"] is not null),
             resource => Assert.Equal("ci", (string?)resource["tags"]!["azd-env-name"]));
@@ -41,7 +41,7 @@ public sealed partial class AzdTests(DeploymentFixture deployment)
     {
         var parameters = ParametersFile();
 
-        foreach (var service in AzureYamlServices().Keys)
+        foreach (var service in AzureYamlServices(deployment.RepoRoot).Keys)
         {
             var bicepName = BicepName(service) + "Exists";
             var variable = $"SERVICE_{service.ToUpperInvariant().Replace('-', '_')}_RESOURCE_EXISTS";
@@ -110,12 +110,12 @@ public sealed partial class AzdTests(DeploymentFixture deployment)
     /// The services block of azure.yaml. The file is ours and flat (two-space indents, scalar values),
     /// so a line reader is enough and keeps the test free of a YAML dependency.
     /// </summary>
-    private Dictionary<string, Dictionary<string, string>> AzureYamlServices()
+    internal static Dictionary<string, Dictionary<string, string>> AzureYamlServices(string repoRoot)
     {
         var services = new Dictionary<string, Dictionary<string, string>>();
         Dictionary<string, string>? current = null;
         var inServices = false;
-        foreach (var line in File.ReadAllLines(Path.Combine(deployment.RepoRoot, "azure.yaml")))
+        foreach (var line in File.ReadAllLines(Path.Combine(repoRoot, "azure.yaml")))
         {
             if (line.Length == 0 || line.TrimStart().StartsWith('#'))
             {
@@ -149,7 +149,8 @@ public sealed partial class AzdTests(DeploymentFixture deployment)
         return services;
     }
 
-    private static string BicepName(string service)
+    /// <summary>Bicep's name for an azd/Aspire name: metrics-api -> metricsApi.</summary>
+    internal static string BicepName(string service)
     {
         var parts = service.Split('-');
         return parts[0] + string.Concat(parts[1..].Select(part => char.ToUpperInvariant(part[0]) + part[1..]));

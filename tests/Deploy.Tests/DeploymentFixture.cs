@@ -10,6 +10,7 @@ namespace Deploy.Tests;
 /// <item><see cref="OtlpOverride"/>: steady state with an explicit OTLP endpoint.</item>
 /// </list>
 /// Secret parameters get sentinel values, so a test can prove they never show up in clear.
+/// Beside that it publishes the AppHost's Aspire manifest, the deployment's source of truth.
 /// </summary>
 public sealed class DeploymentFixture : IAsyncLifetime
 {
@@ -27,11 +28,19 @@ public sealed class DeploymentFixture : IAsyncLifetime
         RepoRoot = Path.GetFullPath(BicepCli.AssemblyMetadata("RepoRoot")
             ?? throw new InvalidOperationException("RepoRoot metadata missing from the test assembly."));
         InfraDirectory = Path.Combine(RepoRoot, "infra");
+        AppHostPath = BicepCli.AssemblyMetadata("AppHostPath")
+            ?? throw new InvalidOperationException("AppHostPath metadata missing from the test assembly.");
     }
 
     public string RepoRoot { get; }
 
     public string InfraDirectory { get; }
+
+    /// <summary>AppHost.dll, built through the ProjectReference in Deploy.Tests.csproj.</summary>
+    public string AppHostPath { get; }
+
+    /// <summary>What the AppHost publishes (<c>--publisher manifest</c>).</summary>
+    public AspireManifest Manifest { get; private set; } = null!;
 
     public BicepResult Build { get; private set; } = null!;
 
@@ -62,6 +71,7 @@ public sealed class DeploymentFixture : IAsyncLifetime
         var firstProvision = SnapshotAsync(bicep, work, "first-provision", appsExist: false);
         var otlpOverride = SnapshotAsync(bicep, work, "otlp-override", appsExist: true,
             $"param otlpEndpoint = '{OtlpOverrideEndpoint}'");
+        var manifest = AspireManifest.PublishAsync(AppHostPath, Path.Combine(RepoRoot, "AppHost"), work);
 
         Build = await build;
         Assert.True(Build.ExitCode == 0, Build.ToString());
@@ -70,6 +80,7 @@ public sealed class DeploymentFixture : IAsyncLifetime
         Deployed = await deployed;
         FirstProvision = await firstProvision;
         OtlpOverride = await otlpOverride;
+        Manifest = await manifest;
     }
 
     public Task DisposeAsync()

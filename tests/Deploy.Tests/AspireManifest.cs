@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Deploy.Tests;
+
+/// <summary>
+/// The Aspire manifest the AppHost writes with <c>--publisher manifest</c>: its project resources (bindings and
+/// environment) and parameters, i.e. what the AppHost says a deployment consists of.
+/// </summary>
+public sealed class AspireManifest
+{
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(2);
+
+    private AspireManifest(string path, JsonObject root)
+    {
+        Path = path;
+        Root = root;
+        var resources = root["resources"]!.AsObject();
+        ResourceTypes = resources.ToDictionary(pair => pair.Key, pair => (string)pair.Value!["type"]!);
+        Projects = resources
+            .Where(pair => ResourceTypes[pair.Key].StartsWith("project.", StringComparison.Ordinal))
+            .ToDictionary(pair => pair.Key, pair => ManifestProject.Parse(pair.Key, pair.Value!.AsObject(), path));
+        Parameters = resources
+            .Where(pair => ResourceTypes[pair.Key] == "parameter.v0")
+            .ToDictionary(pair => pair.Key, pair => new ManifestParameter(
+                pair.Key, (bool?)pair.Value!["inputs"]?["value"]?["secret"] ?? false));
+    }
+
+    public string Path { get; }
+
+    public JsonObject Root { get; }
+
+    public IReadOnlyDictionary<string, string> ResourceTypes { get; }
+
+    public IReadOnlyDictionary<string, ManifestProject> Projects { get; }
+
+    public IReadOnlyDictionary<string, ManifestParameter> Parameters { get; }
+
+    /// <summary>
+    /// Runs the built AppHost (<c>dotnet AppHost.dll --publisher manifest</c>) from its project folder. It gets a
+    /// throwaway HOME: the AppHost reads user secrets and makes a development certificate there when it finds
+    /// none, and the manifest must depend on the repository alone, not on the developer's profile.
+    /// </summary>
+    public static async Task<AspireManifest> PublishAsync(string appHostPath, string appHostProjectDirectory, string workDirectory)
+    {
+        var home = Directory.CreateDirectory(System.IO.Path.Combine(workDirectory, "apphost-home")).FullName;
+        var manifestPath = System.IO.Path.Combine(workDirectory, "aspire-manifest.json");
+        var startInfo = new ProcessStartInfo(DotnetHost())
+        {
+            WorkingDirectory = appHostProjectDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])[appHostPath, "--publisher", "manifest", "--output-path", manifestPath])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        startInfo.Environment["HOME"] = home;
+        startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        startInfo.Environment["DOTNET_NOLOGO"] = "1";
+
+        using var process = new Process { StartInfo = startInfo };
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var timeout = new CancellationTokenSource(PublishTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The AppHost did not publish its manifest within {PublishTimeout}:{Environment.NewLine}{output}");
+        }
+
+        lock (output)
+        {
+            Assert.True(process.ExitCode == 0 && File.Exists(manifestPath),
+                $"dotnet {appHostPath} --publisher manifest failed (exit {process.ExitCode}):{Environment.NewLine}{output}");
+        }
+
+        return new AspireManifest(manifestPath, JsonNode.Parse(await File.ReadAllTextAsync(manifestPath))!.AsObject());
+    }
+
+    /// <summary>The muxer running this test (the SDK sets DOTNET_HOST_PATH for its child processes).</summary>
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host)
+        {
+            return host;
+        }
+
+        return Environment.ProcessPath is { } current
+            && System.IO.Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+}
+
+/// <summary>One project resource of the manifest.</summary>
+public sealed record ManifestProject(
+    string Name,
+    string ProjectPath,
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyDictionary<string, ManifestBinding> Bindings)
+{
+    public static ManifestProject Parse(string name, JsonObject resource, string manifestPath)
+    {
+        // "path" is relative to the manifest file.
+        var projectPath = System.IO.Path.GetFullPath(
+            System.IO.Path.Combine(System.IO.Path.GetDirectoryName(manifestPath)!, (string)resource["path"]!));
+        var env = (resource["env"]?.AsObject() ?? [])
+            .ToDictionary(pair => pair.Key, pair => (string)pair.Value!);
+        var bindings = (resource["bindings"]?.AsObject() ?? [])
+            .ToDictionary(pair => pair.Key, pair => new ManifestBinding(
+                pair.Key,
+                (string)pair.Value!["scheme"]!,
+                (string?)pair.Value["transport"] ?? "http",
+                (bool?)pair.Value["external"] ?? false,
+                (int?)pair.Value["targetPort"]));
+        return new ManifestProject(name, projectPath, env, bindings);
+    }
+}
+
+/// <summary>An endpoint of a project: <c>bindings.&lt;name&gt;</c> in the manifest.</summary>
+public sealed record ManifestBinding(string Name, string Scheme, string Transport, bool External, int? TargetPort)
+{
+    public override string ToString() =>
+        $"{Scheme}/{Transport}{(External ? ", external" : "")}{(TargetPort is { } port ? $", targetPort {port}" : "")}";
+}
+
+/// <summary>A <c>parameter.v0</c> resource (AddParameter in the AppHost).</summary>
+public sealed record ManifestParameter(string Name, bool Secret);
