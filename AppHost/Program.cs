@@ -1,10 +1,13 @@
 using AppHost;
 using Microsoft.Extensions.Configuration;
 
-// The edge and the Aspire dashboard serve HTTPS with the ASP.NET Core development certificate.
-DevelopmentCertificate.EnsureTrusted();
-
 var builder = DistributedApplication.CreateBuilder(args);
+
+if (builder.ExecutionContext.IsRunMode)
+{
+    // The edge and the Aspire dashboard serve HTTPS with the ASP.NET Core development certificate.
+    DevelopmentCertificate.EnsureTrusted();
+}
 
 // Secrets for this run: generated unless Parameters:<name> is configured, never printed.
 // The development issuer: Dashboard.Web signs a development user in and mints access tokens with this key;

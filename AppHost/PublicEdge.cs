@@ -17,10 +17,16 @@ internal static partial class PublicEdge
 
         return edge
             // Aspire binds an endpoint that the project's Kestrel configuration does not name on every interface
-            // (https://*:port); the development certificate and the dev sign-in belong on loopback only.
+            // (https://*:port); locally the development certificate and the dev sign-in belong on loopback only.
+            // (In Azure the platform ends TLS and the edge listens on h2c: no https listener at all.)
             .WithEnvironment(context =>
-                context.EnvironmentVariables[$"Kestrel__Endpoints__{EndpointName}__Url"] =
-                    ReferenceExpression.Create($"https://localhost:{https.Property(EndpointProperty.TargetPort)}"))
+            {
+                if (context.ExecutionContext.IsRunMode)
+                {
+                    context.EnvironmentVariables[$"Kestrel__Endpoints__{EndpointName}__Url"] =
+                        ReferenceExpression.Create($"https://localhost:{https.Property(EndpointProperty.TargetPort)}");
+                }
+            })
             .WithUrls(urls =>
             {
                 // In the resource list: the public page; the edge's internal endpoints stay in its details.
