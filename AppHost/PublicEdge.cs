@@ -3,43 +3,29 @@ using Microsoft.Extensions.Logging;
 
 namespace AppHost;
 
-/// <summary>The edge's one public endpoint: HTTPS with HTTP/2 (ALPN h2) on a stable port, for browsers.</summary>
 internal static partial class PublicEdge
 {
-    public const string EndpointName = "https";
-
+    /// <summary>The edge's one public endpoint: HTTPS with HTTP/2 (ALPN h2) on a stable port, for browsers.</summary>
     public static IResourceBuilder<ProjectResource> WithPublicHttpsEndpoint(this IResourceBuilder<ProjectResource> edge, int port)
     {
-        var https = edge
-            .WithHttpsEndpoint(port: port, name: EndpointName)
-            .WithExternalHttpEndpoints()
-            .GetEndpoint(EndpointName);
-
+        var https = edge.WithHttpsEndpoint(port: port, name: "https").WithExternalHttpEndpoints().GetEndpoint("https");
         return edge
-            // Aspire binds an endpoint that the project's Kestrel configuration does not name on every interface
-            // (https://*:port); locally the development certificate and the dev sign-in belong on loopback only.
-            // (In Azure the platform ends TLS and the edge listens on h2c: no https listener at all.)
+            // Aspire binds an endpoint the project's Kestrel configuration does not name on every interface; the
+            // development certificate and sign-in belong on loopback. (In Azure the platform ends TLS: no https listener.)
             .WithEnvironment(context =>
             {
                 if (context.ExecutionContext.IsRunMode)
                 {
-                    context.EnvironmentVariables[$"Kestrel__Endpoints__{EndpointName}__Url"] =
+                    context.EnvironmentVariables["Kestrel__Endpoints__https__Url"] =
                         ReferenceExpression.Create($"https://localhost:{https.Property(EndpointProperty.TargetPort)}");
                 }
             })
-            .WithUrls(urls =>
+            // In the Aspire dashboard's resource list: the public page; the internal endpoints stay in the details.
+            .WithUrlForEndpoint("https", url => url.DisplayText = "Live dashboard (HTTP/2)")
+            .WithUrlForEndpoint("http", url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
+            .WithUrlForEndpoint("h2c", url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
+            .OnResourceReady((_, ready, _) =>
             {
-                // In the resource list: the public page; the edge's internal endpoints stay in its details.
-                foreach (var url in urls.Urls)
-                {
-                    var isPublic = url.Endpoint?.EndpointName == EndpointName;
-                    url.DisplayText = isPublic ? "Live dashboard (HTTP/2)" : url.DisplayText;
-                    url.DisplayLocation = isPublic ? UrlDisplayLocation.SummaryAndDetails : UrlDisplayLocation.DetailsOnly;
-                }
-            })
-            .OnResourceReady((resource, ready, _) =>
-            {
-                // Beside the Aspire dashboard's login link: where the product itself is.
                 var logger = ready.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AppHost");
                 if (logger.IsEnabled(LogLevel.Information))
                 {

@@ -125,6 +125,15 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         Assert.NotEmpty(run.Otlp.Containing("sse.stream.end_reason", "metrics"));
         Assert.NotEmpty(run.Otlp.Containing("client_disconnect", "metrics"));
         Assert.Equal("http/protobuf", run.Environments["metrics-api"]["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+
+        // Traces of the ticket request and of the stream, from both hops.
+        foreach (var service in new[] { "edge-proxy", "metrics-api" })
+        {
+            foreach (var path in new[] { "/api/stream/tickets", "/api/stream/metrics" })
+            {
+                Assert.True(run.Otlp.Containing(path, "traces").Any(e => e.Contains(service)), $"no span of {path} from {service}");
+            }
+        }
         Assert.Equal(run.Otlp.Endpoint.ToString().TrimEnd('/'), run.Environments["metrics-api"]["OTEL_EXPORTER_OTLP_ENDPOINT"].TrimEnd('/'));
     }
 

@@ -53,4 +53,8 @@ public sealed class RawOtlpReceiver : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
 
-public sealed record OtlpExport(string Signal, string ContentType, byte[] Body);
+public sealed record OtlpExport(string Signal, string ContentType, byte[] Body)
+{
+    /// <summary>Whether the export's bytes contain <paramref name="text"/> (a resource attribute such as service.name, a span name).</summary>
+    public bool Contains(string text) => Body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)) >= 0;
+}
