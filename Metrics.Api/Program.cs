@@ -9,7 +9,7 @@ builder.AddServiceDefaults();
 builder.AddServerLimits();
 builder.AddMetricsStreaming();
 builder.AddMetricsApiAuth();
-builder.Services.AddProblemDetails();
+builder.AddProblemAnswers();
 
 var app = builder.Build();
 
