@@ -58,6 +58,13 @@ public static class Clients
         };
     }
 
+    /// <summary>
+    /// A URL sent exactly as written. <see cref="Uri"/> otherwise decodes percent-encoded letters (<c>tick%65t</c> would
+    /// leave as <c>ticket</c>), and a test of how the edge treats other spellings would test nothing.
+    /// </summary>
+    public static Uri Raw(Uri baseUrl, string pathAndQuery) =>
+        new(baseUrl.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+
     /// <summary>Opens an event stream and returns the response (headers read) and an event reader over its body.</summary>
     public static async Task<SseResponse> OpenStreamAsync(this HttpClient client, Uri url, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
     {
