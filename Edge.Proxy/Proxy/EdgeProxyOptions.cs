@@ -68,6 +68,13 @@ public sealed class UpstreamLimits
     [Range(4 * 1024, 256 * 1024)]
     public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
 
+    /// <summary>
+    /// Method, scheme, authority and path together, as Kestrel measures an HTTP/2 request line (Metrics.Api:
+    /// <c>MaxRequestLineSize</c>); over it Kestrel resets the stream, which the edge would pass on as a 502.
+    /// </summary>
+    [Range(1024, 64 * 1024)]
+    public int MaxRequestLineSize { get; set; } = 8 * 1024;
+
     /// <summary>Header fields, pseudo-headers included (Metrics.Api: <c>MaxRequestHeaderCount</c>).</summary>
     [Range(8, 1000)]
     public int MaxRequestHeaderCount { get; set; } = 100;

@@ -52,10 +52,15 @@ public sealed class UpstreamHeaderLimitHandler(UpstreamLimits limits, string clu
             }
         }
 
+        var authority = request.Headers.Host ?? uri.Authority;
         Field(":method", request.Method.Method.Length);
         Field(":scheme", uri.Scheme.Length);
-        Field(":authority", (request.Headers.Host ?? uri.Authority).Length);
+        Field(":authority", authority.Length);
         Field(":path", uri.PathAndQuery.Length);
+        if (request.Method.Method.Length + uri.Scheme.Length + authority.Length + uri.PathAndQuery.Length > limits.MaxRequestLineSize)
+        {
+            refusal ??= Refusal.PathTooLong;
+        }
 
         // The propagator replaces whatever trace headers the client sent with those of the current activity.
         var propagator = DistributedContextPropagator.Current;
@@ -112,7 +117,7 @@ public sealed class UpstreamHeaderLimitHandler(UpstreamLimits limits, string clu
         var (status, title, detail) = refusal switch
         {
             Refusal.PathTooLong => (HttpStatusCode.RequestUriTooLong, "URI Too Long",
-                $"The path and query are longer than the service accepts ({limits.MaxRequestHeaderFieldSize} bytes)."),
+                $"The path and query are longer than the service accepts ({limits.MaxRequestLineSize} bytes with the method and host)."),
             Refusal.FieldTooLarge => (HttpStatusCode.RequestHeaderFieldsTooLarge, "Request Header Fields Too Large",
                 $"A request header is larger than the service accepts ({limits.MaxRequestHeaderFieldSize} bytes)."),
             Refusal.TotalTooLarge => (HttpStatusCode.RequestHeaderFieldsTooLarge, "Request Header Fields Too Large",

@@ -18,6 +18,7 @@ public sealed class UpstreamLimitsValidator(IOptions<EdgeServerOptions> server) 
         Check(nameof(UpstreamLimits.MaxRequestHeaderFieldSize), upstream.MaxRequestHeaderFieldSize, edge.MaxRequestHeaderFieldSize);
         Check(nameof(UpstreamLimits.MaxRequestHeadersTotalSize), upstream.MaxRequestHeadersTotalSize, edge.MaxRequestHeadersTotalSize);
         Check(nameof(UpstreamLimits.MaxRequestHeaderCount), upstream.MaxRequestHeaderCount, edge.MaxRequestHeaderCount);
+        Check(nameof(UpstreamLimits.MaxRequestLineSize), upstream.MaxRequestLineSize, edge.MaxRequestLineSize);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 
         void Check(string key, int forwarded, int read)

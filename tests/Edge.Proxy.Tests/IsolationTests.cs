@@ -124,6 +124,19 @@ public sealed class IsolationTests(IsolationTests.EdgeAndApi system, ITestOutput
         Assert.Equal(new HttpStatusCode?[] { HttpStatusCode.Unauthorized, HttpStatusCode.RequestHeaderFieldsTooLarge }, counts.Order());
         await AssertAliveAsync(neighbour, "header counts around the count limit");
 
+        // Paths across the API's request-line limit (8 KiB with method, scheme and host; over it Kestrel resets the stream).
+        var paths = new HashSet<HttpStatusCode?>();
+        foreach (var length in Enumerable.Range(8 * 1024 - 40, 80).Concat(Enumerable.Range(FieldLimit - 20, 40)))
+        {
+            var query = "/api/instance?q=";
+            var answer = await SendAsync(client, HttpMethod.Get, new Uri(system.Edge.HttpsUrl, query + new string('q', length - query.Length)));
+            paths.Add(answer.Status);
+            AssertClientAnswer(answer, $"a path of {length} bytes");
+        }
+
+        Assert.Equal(new HttpStatusCode?[] { HttpStatusCode.OK, HttpStatusCode.RequestUriTooLong }, paths.Order());
+        await AssertAliveAsync(neighbour, "paths around the request-line limit");
+
         // Trace context the edge re-sends upstream (it is rebuilt from the client's, so it counts too).
         foreach (var (header, value) in new[] { ("baggage", "k=" + new string('v', FieldLimit)), ("tracestate", "k=" + new string('v', FieldLimit)), ("baggage", string.Join(',', Enumerable.Range(0, 150).Select(i => $"k{i}=%20%20%20"))) })
         {

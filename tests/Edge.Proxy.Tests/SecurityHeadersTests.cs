@@ -108,17 +108,18 @@ public sealed class SecurityHeadersTests
     }
 
     [Theory]
-    [InlineData("MaxRequestHeaderFieldSize", "65537")]
-    [InlineData("MaxRequestHeadersTotalSize", "70000")]
-    [InlineData("MaxRequestHeaderCount", "300")]
-    public async Task Upstream_limits_larger_than_what_the_edge_reads_stop_start_up(string key, string value)
+    [InlineData("MaxRequestHeaderFieldSize", "20000", "16384")]
+    [InlineData("MaxRequestHeadersTotalSize", "70000", "65536")]
+    [InlineData("MaxRequestHeaderCount", "300", "250")]
+    [InlineData("MaxRequestLineSize", "16384", "8192")]
+    public async Task Upstream_limits_larger_than_what_the_edge_reads_stop_start_up(string key, string forwarded, string read)
     {
         await using var upstream = await SseUpstream.StartAsync();
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => EdgeHost.StartAsync(upstream, settings =>
         {
-            settings[$"Edge:Proxy:UpstreamLimits:{key}"] = value;
-            settings[$"Edge:Server:{key}"] = key == "MaxRequestHeaderCount" ? "250" : "65536";
+            settings[$"Edge:Proxy:UpstreamLimits:{key}"] = forwarded;
+            settings[$"Edge:Server:{key}"] = read;
         }));
 
         Assert.Contains($"Edge:Proxy:UpstreamLimits:{key}", error.ToString(), StringComparison.Ordinal);
