@@ -9,7 +9,7 @@ builder.AddServiceDefaults();
 builder.AddBffAuthentication();
 builder.AddBffApi();
 builder.AddMetricsApiClient();
-builder.Services.AddProblemDetails();
+builder.AddProblemAnswers();
 
 var app = builder.Build();
 

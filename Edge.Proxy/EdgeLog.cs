@@ -11,4 +11,8 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 2002, EventName = "UpstreamFailureAnswered", Level = LogLevel.Debug,
         Message = "Answered {StatusCode} with a problem body for route {RouteId} ({ForwarderError})")]
     public static partial void UpstreamFailureAnswered(ILogger logger, int statusCode, string routeId, Yarp.ReverseProxy.Forwarder.ForwarderError forwarderError);
+
+    [LoggerMessage(EventId = 2003, EventName = "UpstreamLimitExceeded", Level = LogLevel.Information,
+        Message = "Answered {StatusCode} instead of forwarding to cluster {ClusterId}: {Refusal}")]
+    public static partial void UpstreamLimitExceeded(ILogger logger, string clusterId, Proxy.Refusal refusal, int statusCode);
 }

@@ -10,7 +10,7 @@ builder.AddServerLimits();
 builder.AddMetricsStreaming();
 builder.AddMetricsApiAuth();
 builder.AddStreamAdmin();
-builder.Services.AddProblemDetails();
+builder.AddProblemAnswers();
 
 var app = builder.Build();
 

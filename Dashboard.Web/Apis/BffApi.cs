@@ -109,7 +109,11 @@ public static partial class BffApi
         var isForm = context.Request.HasFormContentType;
         if (isForm)
         {
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            if (await ReadFormAsync(context) is not { } form)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["The form could not be read."] });
+            }
+
             userName = form["userName"];
             returnUrl = form["returnUrl"];
         }
@@ -119,7 +123,7 @@ public static partial class BffApi
             {
                 userName = (await context.Request.ReadFromJsonAsync<SignInRequest>(context.RequestAborted))?.UserName;
             }
-            catch (System.Text.Json.JsonException)
+            catch (Exception e) when (IsUnreadableJson(e))
             {
                 userName = null;
             }
@@ -152,6 +156,23 @@ public static partial class BffApi
             ? TypedResults.LocalRedirect(IsLocalUrl(returnUrl) ? returnUrl! : "/")
             : TypedResults.Ok(new BffUser(true, userName, signIn.ModeName));
     }
+
+    /// <summary>The request's form, or null when its body is malformed (bad multipart, over a form limit, cut short).</summary>
+    private static async Task<IFormCollection?> ReadFormAsync(HttpContext context)
+    {
+        try
+        {
+            return await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && !context.RequestAborted.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Malformed or mistyped JSON, or a charset no encoding is known for: the client's mistake, a 400.</summary>
+    private static bool IsUnreadableJson(Exception exception) =>
+        exception is System.Text.Json.JsonException || (exception is InvalidOperationException { InnerException: ArgumentException });
 
     public static ChallengeHttpResult SignInWithOpenIdConnect(string? returnUrl) =>
         TypedResults.Challenge(
@@ -188,7 +209,7 @@ public static partial class BffApi
             {
                 request = await context.Request.ReadFromJsonAsync<StreamTicketRequest>(context.RequestAborted);
             }
-            catch (System.Text.Json.JsonException)
+            catch (Exception e) when (IsUnreadableJson(e))
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send JSON { \"path\": \"/api/stream/metrics\" } or no body."] });
             }

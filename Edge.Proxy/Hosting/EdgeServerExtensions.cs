@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -26,6 +27,14 @@ public static class EdgeServerExtensions
                 kestrel.Limits.Http2.MaxStreamsPerConnection = options.Http2MaxStreamsPerConnection;
                 kestrel.Limits.Http2.KeepAlivePingDelay = options.Http2KeepAlivePingDelay;
                 kestrel.Limits.Http2.KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout;
+                kestrel.Limits.MaxRequestLineSize = options.MaxRequestLineSize;
+                kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderFieldSize;
+                kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeadersTotalSize;
+                kestrel.Limits.MaxRequestHeaderCount = options.MaxRequestHeaderCount;
+                // Header bytes are read as Latin-1, which decodes every byte: Kestrel's default (ASCII, else UTF-8)
+                // answers an invalid UTF-8 value over HTTP/2 by ending the whole connection (PROTOCOL_ERROR). The
+                // clusters send them on as Latin-1 (HttpClient:RequestHeaderEncoding), so upstreams get the bytes as sent.
+                kestrel.RequestHeaderEncodingSelector = static _ => Encoding.Latin1;
             });
 
         return builder;

@@ -15,7 +15,7 @@ public static class EdgeProxyExtensions
 
     /// <summary>
     /// YARP, configured from the <c>ReverseProxy</c> section, with destinations resolved by service discovery,
-    /// the stream rules, problem bodies for upstream failures, and the proxy's telemetry.
+    /// the stream rules, the upstream header limits, problem bodies for upstream failures, and the proxy's telemetry.
     /// </summary>
     public static TBuilder AddEdgeProxy<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -23,6 +23,7 @@ public static class EdgeProxyExtensions
             .BindConfiguration(EdgeProxyOptions.SectionName)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EdgeProxyOptions>, EdgeProxyOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<EdgeProxyOptions>, UpstreamLimitsValidator>();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddRequestTimeouts();
@@ -41,7 +42,8 @@ public static class EdgeProxyExtensions
             // services__{name}__{endpoint}__N from the AppHost locally, DNS (pass-through) in Azure Container Apps.
             .AddServiceDiscoveryDestinationResolver()
             .AddConfigFilter<StreamRouteConfigFilter>()
-            .AddTransforms<StreamTransformProvider>();
+            .AddTransforms<StreamTransformProvider>()
+            .AddTransforms<UpstreamHeaderTransformProvider>();
         builder.Services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>());
 
         builder.Services.AddSingleton<EdgeProxyMetrics>();

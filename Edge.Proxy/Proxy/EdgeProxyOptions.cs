@@ -46,6 +46,39 @@ public sealed class EdgeProxyOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan UpstreamKeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>What the edge forwards, no more than any upstream accepts; see <see cref="UpstreamLimits"/>.</summary>
+    [ValidateObjectMembers]
+    public UpstreamLimits UpstreamLimits { get; set; } = new();
+}
+
+/// <summary>
+/// Header limits of the requests the edge forwards (section <c>Edge:Proxy:UpstreamLimits</c>), counted as the upstream
+/// counts them: after the transforms, with the headers the edge adds (<c>X-Forwarded-*</c>, trace context) and the
+/// HTTP/2 pseudo-headers. A request over a limit is answered 431 (414 for a long <c>:path</c>) by the edge and never
+/// sent. They must not exceed the limits of any HTTP/2 upstream (Metrics.Api's <c>Streaming:Server</c>), whose Kestrel
+/// answers an oversized header by ending the connection that every proxied stream shares.
+/// </summary>
+public sealed class UpstreamLimits
+{
+    /// <summary>Longest header name or value, <c>:path</c> included (Metrics.Api: <c>Http2MaxRequestHeaderFieldSize</c>).</summary>
+    [Range(1024, 64 * 1024)]
+    public int MaxRequestHeaderFieldSize { get; set; } = 16 * 1024;
+
+    /// <summary>Names, values and 32 bytes per field, pseudo-headers included (Metrics.Api: <c>MaxRequestHeadersTotalSize</c>).</summary>
+    [Range(4 * 1024, 256 * 1024)]
+    public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
+
+    /// <summary>
+    /// Method, scheme, authority and path together, as Kestrel measures an HTTP/2 request line (Metrics.Api:
+    /// <c>MaxRequestLineSize</c>); over it Kestrel resets the stream, which the edge would pass on as a 502.
+    /// </summary>
+    [Range(1024, 64 * 1024)]
+    public int MaxRequestLineSize { get; set; } = 8 * 1024;
+
+    /// <summary>Header fields, pseudo-headers included (Metrics.Api: <c>MaxRequestHeaderCount</c>).</summary>
+    [Range(8, 1000)]
+    public int MaxRequestHeaderCount { get; set; } = 100;
 }
 
 [OptionsValidator]

@@ -5,12 +5,14 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Edge.Proxy.Proxy;
 
 /// <summary>
-/// YARP's client factory with the edge's connect timeout and HTTP/2 keep-alive pings towards upstreams.
+/// YARP's client factory with the edge's connect timeout and HTTP/2 keep-alive pings towards upstreams, and the
+/// header limits of <see cref="UpstreamHeaderLimitHandler"/> as the last step before a request leaves.
 /// Pings find a dead upstream connection under an open stream; they do not reset YARP's ActivityTimeout,
 /// which only application bytes (heartbeats) do. Each cluster gets <see cref="EdgeProxyOptions.UpstreamConnections"/>
 /// connection pools, used in turn.
 /// </summary>
-public sealed class UpstreamHttpClientFactory(ILogger<ForwarderHttpClientFactory> logger, IOptions<EdgeProxyOptions> options)
+public sealed class UpstreamHttpClientFactory(
+    ILogger<ForwarderHttpClientFactory> logger, ILogger<UpstreamHeaderLimitHandler> limitLogger, IOptions<EdgeProxyOptions> options)
     : ForwarderHttpClientFactory(logger)
 {
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
@@ -26,16 +28,17 @@ public sealed class UpstreamHttpClientFactory(ILogger<ForwarderHttpClientFactory
 
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
     {
-        var connections = options.Value.UpstreamConnections;
-        if (connections == 1)
-        {
-            return base.WrapHandler(context, handler);
-        }
+        ArgumentNullException.ThrowIfNull(context);
+        var upstream = options.Value.UpstreamConnections == 1 ? handler : new ConnectionSpreadingHandler(Pools(context, handler));
+        return base.WrapHandler(context, new UpstreamHeaderLimitHandler(options.Value.UpstreamLimits, context.ClusterId, limitLogger) { InnerHandler = upstream });
+    }
 
-        var pools = new List<HttpMessageInvoker>(connections) { new(base.WrapHandler(context, handler)) };
-        while (pools.Count < connections)
+    /// <summary><paramref name="first"/> and as many more pools, each configured as YARP configures the first (ForwarderHttpClientFactory.CreateClient).</summary>
+    private List<HttpMessageInvoker> Pools(ForwarderHttpClientContext context, HttpMessageHandler first)
+    {
+        var pools = new List<HttpMessageInvoker>(options.Value.UpstreamConnections) { new(first) };
+        while (pools.Count < options.Value.UpstreamConnections)
         {
-            // Configured exactly as YARP configures the first one (ForwarderHttpClientFactory.CreateClient).
             var another = new SocketsHttpHandler
             {
                 UseProxy = false,
@@ -47,9 +50,9 @@ public sealed class UpstreamHttpClientFactory(ILogger<ForwarderHttpClientFactory
                 ConnectTimeout = TimeSpan.FromSeconds(15),
             };
             ConfigureHandler(context, another);
-            pools.Add(new HttpMessageInvoker(base.WrapHandler(context, another)));
+            pools.Add(new HttpMessageInvoker(another));
         }
 
-        return new ConnectionSpreadingHandler(pools);
+        return pools;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,13 @@ public static class ServerLimitsExtensions
             .Configure<IOptions<ServerLimitsOptions>>((kestrel, limits) =>
             {
                 var options = limits.Value;
+                // The edge strips it anyway; a service that names its server tells an attacker where to look.
+                kestrel.AddServerHeader = false;
+                // Header bytes are read as Latin-1, which decodes every byte. Kestrel's default (ASCII, else UTF-8) answers
+                // a value that is not valid UTF-8 over HTTP/2 by ending the whole connection (PROTOCOL_ERROR), and the
+                // edge multiplexes every user's stream over a few such connections. Nothing here reads a header as text
+                // beyond ASCII: a non-ASCII Last-Event-ID or token is refused (400/401) either way.
+                kestrel.RequestHeaderEncodingSelector = static _ => Encoding.Latin1;
                 kestrel.Limits.MaxConcurrentConnections = options.MaxConcurrentConnections;
                 kestrel.Limits.Http2.MaxStreamsPerConnection = options.Http2MaxStreamsPerConnection;
                 kestrel.Limits.Http2.KeepAlivePingDelay = options.Http2KeepAlivePingDelay;

@@ -15,8 +15,8 @@ public static class QueryRedactionExtensions
     private const string UrlFullTag = "url.full";
 
     /// <summary>
-    /// Keeps the values of sensitive query parameters (<c>ticket</c>, <c>access_token</c>, plus <c>Redaction:QueryParameters</c>)
-    /// out of every log entry and every request span, and refuses to start outside Development when URL-query
+    /// Keeps query values out of every log entry and every request span (all of them but those of
+    /// <c>Redaction:AllowedQueryParameters</c>; <c>ticket</c> and <c>access_token</c> in any spelling, always), and refuses to start outside Development when URL-query
     /// redaction was switched off. Part of <c>AddServiceDefaults()</c>; calling it again does nothing.
     /// </summary>
     /// <remarks>
@@ -38,7 +38,10 @@ public static class QueryRedactionExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<QueryRedactionOptions>, QueryRedactionGuard>();
         builder.Services.AddSingleton(static services =>
-            new QueryStringRedactor(services.GetRequiredService<IOptions<QueryRedactionOptions>>().Value.QueryParameters));
+        {
+            var options = services.GetRequiredService<IOptions<QueryRedactionOptions>>().Value;
+            return new QueryStringRedactor(options.QueryParameters, options.AllowedQueryParameters);
+        });
 
         // Every ILogger comes from this factory, whichever provider (console, OTLP, test capture) writes it.
         builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(static services => new RedactingLoggerFactory(
@@ -56,9 +59,9 @@ public static class QueryRedactionExtensions
                 options.EnrichWithHttpRequest = (activity, request) =>
                 {
                     enrich?.Invoke(activity, request);
-                    if (activity.GetTagItem(UrlQueryTag) is string query && redactor.MayContainSecret(query))
+                    if (activity.GetTagItem(UrlQueryTag) is string query && redactor.RedactQuery(query) is var redacted && !ReferenceEquals(redacted, query))
                     {
-                        activity.SetTag(UrlQueryTag, redactor.Redact(query));
+                        activity.SetTag(UrlQueryTag, redacted);
                     }
                 };
             });
@@ -69,9 +72,9 @@ public static class QueryRedactionExtensions
                 options.EnrichWithHttpRequestMessage = (activity, request) =>
                 {
                     enrich?.Invoke(activity, request);
-                    if (activity.GetTagItem(UrlFullTag) is string url && redactor.MayContainSecret(url))
+                    if (activity.GetTagItem(UrlFullTag) is string url && redactor.Redact(url) is var redacted && !ReferenceEquals(redacted, url))
                     {
-                        activity.SetTag(UrlFullTag, redactor.Redact(url));
+                        activity.SetTag(UrlFullTag, redacted);
                     }
                 };
             });

@@ -6,7 +6,8 @@ namespace ServiceDefaults.Redaction;
 
 /// <summary>
 /// Refuses to start a service outside Development when URL-query redaction has been switched off, because stream
-/// tickets travel in query strings and would then be written to traces and HttpClient logs. Checked at start-up
+/// tickets travel in query strings and would then be written to traces and HttpClient logs; and anywhere when a
+/// name is both always redacted and allowed. Checked at start-up
 /// (<c>ValidateOnStart</c>), so the process stops before it serves a single request.
 /// </summary>
 public sealed class QueryRedactionGuard(IConfiguration configuration, IHostEnvironment environment) : IValidateOptions<QueryRedactionOptions>
@@ -24,6 +25,17 @@ public sealed class QueryRedactionGuard(IConfiguration configuration, IHostEnvir
 
     public ValidateOptionsResult Validate(string? name, QueryRedactionOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var contradictions = options.AllowedQueryParameters
+            .Where(allowed => options.QueryParameters.Contains(allowed?.Trim(), StringComparer.OrdinalIgnoreCase))
+            .ToList();
+        if (contradictions.Count > 0)
+        {
+            return ValidateOptionsResult.Fail(
+                $"Redaction:AllowedQueryParameters names {string.Join(", ", contradictions)}, which Redaction:QueryParameters redacts always. "
+                + "A credential's value never appears in a log or a span; remove it from AllowedQueryParameters.");
+        }
+
         if (environment.IsDevelopment())
         {
             // Aspire's AppHost sets the OTEL_* switches for local runs; the redaction in ServiceDefaults still

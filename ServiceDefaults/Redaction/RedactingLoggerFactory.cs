@@ -4,13 +4,15 @@ using Microsoft.Extensions.Logging;
 namespace ServiceDefaults.Redaction;
 
 /// <summary>
-/// Wraps the host's <see cref="ILoggerFactory"/> so that no log entry, from any category or provider, carries the
-/// value of a sensitive query parameter: not the formatted message, not the structured values (OTLP attributes),
+/// Wraps the host's <see cref="ILoggerFactory"/> so that no log entry, from any category or provider, carries a query
+/// value that is not on the allow-list (<see cref="QueryStringRedactor"/>): not the formatted message, not the structured values (OTLP attributes),
 /// not the scopes, not the exception. It covers lines the services do not own: ASP.NET Core's "Request starting" /
 /// "Request finished", YARP's "Proxying to {targetUrl}", Kestrel's bad-request lines, which all print full URLs.
 /// </summary>
 public sealed class RedactingLoggerFactory(ILoggerFactory inner, QueryStringRedactor redactor) : ILoggerFactory
 {
+    private const string OriginalFormatKey = "{OriginalFormat}";
+
     public ILogger CreateLogger(string categoryName) => new RedactingLogger(inner.CreateLogger(categoryName), redactor);
 
     public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
@@ -59,8 +61,9 @@ public sealed class RedactingLoggerFactory(ILoggerFactory inner, QueryStringReda
 
         private bool NeedsRedaction<TState>(TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             Values(state) is { } values
-                // A message is made from its template and these values, so checking the values is enough.
-                ? HasSecret(values, redactor)
+                // A message is made from its template and these values, so checking the values is enough, unless the
+                // template itself starts a query ("{Url}?{Query}").
+                ? HasSecret(values, redactor) || (TemplateStartsQuery(values) && redactor.MayContainSecret(formatter(state, exception)))
                 : redactor.MayContainSecret(formatter(state, exception));
     }
 
@@ -71,6 +74,19 @@ public sealed class RedactingLoggerFactory(ILoggerFactory inner, QueryStringReda
         IEnumerable<KeyValuePair<string, object?>> sequence => [.. sequence],
         _ => null,
     };
+
+    private static bool TemplateStartsQuery(IReadOnlyList<KeyValuePair<string, object?>> values)
+    {
+        for (var i = values.Count - 1; i >= 0; i--)
+        {
+            if (values[i].Key == OriginalFormatKey)
+            {
+                return values[i].Value is string template && template.Contains('?', StringComparison.Ordinal);
+            }
+        }
+
+        return false;
+    }
 
     private static bool HasSecret(IReadOnlyList<KeyValuePair<string, object?>> values, QueryStringRedactor redactor)
     {
@@ -96,7 +112,7 @@ public sealed class RedactingLoggerFactory(ILoggerFactory inner, QueryStringReda
     {
         private readonly KeyValuePair<string, object?>[] _values = values is null
             ? []
-            : values.Select(pair => pair.Value is { } value && !IsPlain(value) && pair.Key != "{OriginalFormat}"
+            : values.Select(pair => pair.Value is { } value && !IsPlain(value) && pair.Key != OriginalFormatKey
                 ? new KeyValuePair<string, object?>(pair.Key, redactor.Redact(value.ToString() ?? string.Empty))
                 : pair).ToArray();
 

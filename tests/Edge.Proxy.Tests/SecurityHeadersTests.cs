@@ -77,6 +77,54 @@ public sealed class SecurityHeadersTests
         Assert.Equal(edge.HttpsUrl.Authority, seen["X-Forwarded-Host"]);
     }
 
+    [Fact]
+    public async Task Cookies_reach_the_dashboard_but_never_the_API_and_no_upstream_names_its_server()
+    {
+        await using var upstream = await SseUpstream.StartAsync();
+        await using var edge = await EdgeHost.StartAsync(upstream);
+        using var client = Clients.Http2OverTls();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        foreach (var path in (string[])["/api/echo/cookie", "/"])
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(edge.HttpsUrl, path)) { Version = HttpVersion.Version20 };
+            request.Headers.TryAddWithoutValidation("Cookie", ".AspNetCore.Cookies=session; other=1");
+            using var response = await client.SendAsync(request, timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            // The stand-in's Kestrel sends one; the edge sends none of its own.
+            Assert.False(response.Headers.Contains("Server"), $"{path}: Server {response.Headers.Server}");
+        }
+
+        await using (var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, "/api/stream/metrics?id=cookie&end=1"), timeout.Token,
+            r => r.Headers.TryAddWithoutValidation("Cookie", ".AspNetCore.Cookies=session")))
+        {
+            await stream.NextOfTypeAsync("ready", TimeSpan.FromSeconds(15));
+            Assert.False(stream.Response.Headers.Contains("Server"));
+        }
+
+        Assert.False(Assert.Single(upstream.Requests, r => r.Path == "/api/echo/cookie").Headers.ContainsKey("Cookie"));
+        Assert.False(upstream.Streams["cookie"].Request.Headers.ContainsKey("Cookie"));
+        Assert.Equal(".AspNetCore.Cookies=session; other=1", Assert.Single(upstream.Requests, r => r.Path == "/").Headers["Cookie"]);
+    }
+
+    [Theory]
+    [InlineData("MaxRequestHeaderFieldSize", "20000", "16384")]
+    [InlineData("MaxRequestHeadersTotalSize", "70000", "65536")]
+    [InlineData("MaxRequestHeaderCount", "300", "250")]
+    [InlineData("MaxRequestLineSize", "16384", "8192")]
+    public async Task Upstream_limits_larger_than_what_the_edge_reads_stop_start_up(string key, string forwarded, string read)
+    {
+        await using var upstream = await SseUpstream.StartAsync();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => EdgeHost.StartAsync(upstream, settings =>
+        {
+            settings[$"Edge:Proxy:UpstreamLimits:{key}"] = forwarded;
+            settings[$"Edge:Server:{key}"] = read;
+        }));
+
+        Assert.Contains($"Edge:Proxy:UpstreamLimits:{key}", error.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>HSTS is never sent to localhost or loopback addresses, so ask for a public-looking host.</summary>
     private static HttpRequestMessage PublicHostRequest(Uri baseUrl, Version? version = null)
     {

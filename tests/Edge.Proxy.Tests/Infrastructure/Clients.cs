@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.ServerSentEvents;
 using System.Net.Sockets;
+using System.Text;
 
 namespace Edge.Proxy.Tests.Infrastructure;
 
@@ -10,14 +11,18 @@ public static class Clients
     /// A browser-like client: HTTPS, ALPN h2, everything multiplexed on one connection (no second HTTP/2 connection
     /// when the server's stream limit is reached). Trusts only the test certificate. Counts the TCP connections it opens.
     /// </summary>
-    public static HttpClient Http2OverTls(ConnectionCounter? connections = null) => Create(HttpVersion.Version20, connections);
+    public static HttpClient Http2OverTls(ConnectionCounter? connections = null, Encoding? headerEncoding = null) =>
+        Create(HttpVersion.Version20, connections, headerEncoding);
 
     /// <summary>h2c with prior knowledge, as Azure Container Apps ingress with transport http2 speaks to the edge.</summary>
-    public static HttpClient H2c(ConnectionCounter? connections = null) => Create(HttpVersion.Version20, connections);
+    public static HttpClient H2c(ConnectionCounter? connections = null, Encoding? headerEncoding = null) =>
+        Create(HttpVersion.Version20, connections, headerEncoding);
 
-    public static HttpClient Http11(ConnectionCounter? connections = null) => Create(HttpVersion.Version11, connections);
+    public static HttpClient Http11(ConnectionCounter? connections = null, Encoding? headerEncoding = null) =>
+        Create(HttpVersion.Version11, connections, headerEncoding);
 
-    private static HttpClient Create(Version version, ConnectionCounter? connections)
+    /// <param name="headerEncoding">How header values become bytes; null refuses non-ASCII. Latin-1 sends any byte as is.</param>
+    private static HttpClient Create(Version version, ConnectionCounter? connections, Encoding? headerEncoding)
     {
         var handler = new SocketsHttpHandler
         {
@@ -31,6 +36,11 @@ public static class Clients
             MaxResponseDrainSize = 0,
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => TestCertificate.Validate(certificate);
+        if (headerEncoding is not null)
+        {
+            handler.RequestHeaderEncodingSelector = (_, _) => headerEncoding;
+        }
+
         if (connections is not null)
         {
             handler.ConnectCallback = async (context, cancellationToken) =>
@@ -57,6 +67,13 @@ public static class Clients
             Timeout = Timeout.InfiniteTimeSpan,
         };
     }
+
+    /// <summary>
+    /// A URL sent exactly as written. <see cref="Uri"/> otherwise decodes percent-encoded letters (<c>tick%65t</c> would
+    /// leave as <c>ticket</c>), and a test of how the edge treats other spellings would test nothing.
+    /// </summary>
+    public static Uri Raw(Uri baseUrl, string pathAndQuery) =>
+        new(baseUrl.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
 
     /// <summary>Opens an event stream and returns the response (headers read) and an event reader over its body.</summary>
     public static async Task<SseResponse> OpenStreamAsync(this HttpClient client, Uri url, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
@@ -146,11 +163,11 @@ public static class ClientProtocol
     public const string Http2Tls = "h2";
     public const string H2c = "h2c";
 
-    public static (HttpClient Client, Uri BaseUrl) For(string protocol, EdgeHost edge, ConnectionCounter? connections = null) => protocol switch
+    public static (HttpClient Client, Uri BaseUrl) For(string protocol, EdgeHost edge, ConnectionCounter? connections = null, Encoding? headerEncoding = null) => protocol switch
     {
-        Http11 => (Clients.Http11(connections), edge.HttpUrl),
-        Http2Tls => (Clients.Http2OverTls(connections), edge.HttpsUrl),
-        H2c => (Clients.H2c(connections), edge.H2cUrl),
+        Http11 => (Clients.Http11(connections, headerEncoding), edge.HttpUrl),
+        Http2Tls => (Clients.Http2OverTls(connections, headerEncoding), edge.HttpsUrl),
+        H2c => (Clients.H2c(connections, headerEncoding), edge.H2cUrl),
         _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, null),
     };
 }

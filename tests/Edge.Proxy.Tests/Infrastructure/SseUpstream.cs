@@ -120,7 +120,11 @@ public sealed class SseUpstream : IAsyncDisposable
         var app = builder.Build();
         app.UseResponseCompression();
         app.MapGet("/alive", () => "alive");
-        app.MapGet("/", () => Results.Content("<!doctype html><title>dashboard</title><div id=root></div>", "text/html"));
+        app.MapGet("/", (HttpContext context) =>
+        {
+            Requests.Enqueue(RequestRecord.From(context));
+            return Results.Content("<!doctype html><title>dashboard</title><div id=root></div>", "text/html");
+        });
         app.MapGet("/api/echo/{**rest}", async (HttpContext context) =>
         {
             Requests.Enqueue(RequestRecord.From(context));

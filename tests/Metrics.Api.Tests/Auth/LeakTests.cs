@@ -101,4 +101,63 @@ public class LeakTests
             Assert.DoesNotContain(signature, spanText, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>
+    /// The server decodes a parameter's name before it reads it, so a real ticket sent as <c>?tick%65t=</c> opens a
+    /// stream; it must be as invisible as one sent as <c>?ticket=</c>. So must a token under a name on no list.
+    /// </summary>
+    [Fact]
+    public async Task A_ticket_under_an_encoded_spelling_of_its_name_opens_a_stream_and_still_reaches_no_log_or_span()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+            ["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = "true",
+        });
+        using var client = app.CreateHttp1Client(null);
+        var secrets = new List<string>();
+        var answers = new List<Answer>();
+        foreach (var name in (string[])["tick%65t", "%74%69%63%6B%65%74", "TiCk%45T"])
+        {
+            var ticket = await Requests.TicketAsync(client, TestTokens.DefaultAccessToken);
+            secrets.Add(ticket);
+            var stream = await Requests.SendAsync(client, HttpMethod.Get, Requests.Raw(client, $"{SseConnection.StreamPath}?{name}={ticket}&lastEventId=&page=2"));
+            Assert.Equal(HttpStatusCode.OK, stream.Status);
+            Assert.Equal(StreamFrames.ReadyType, stream.FirstEvent?.EventType);
+            answers.Add(stream);
+        }
+
+        var accessToken = TestTokens.Access("spelled");
+        secrets.Add(accessToken);
+        foreach (var query in (string[])[$"access%5Ftoken={accessToken}", $"token={accessToken}", $"t%C4%B1cket={accessToken}", accessToken])
+        {
+            answers.Add(await Requests.SendAsync(client, HttpMethod.Get, Requests.Raw(client, $"{SseConnection.StreamPath}?{query}")));
+        }
+
+        Assert.All(answers.Skip(3), a => Assert.Equal(HttpStatusCode.Unauthorized, a.Status));
+        await Eventually.TrueAsync(
+            () => app.Logs.Everything.Count(e => e.Contains("Request finished", StringComparison.Ordinal)) >= answers.Count + 3,
+            s_wait,
+            "every request was logged");
+        await Eventually.TrueAsync(() => spans.Count >= answers.Count + 3, s_wait, "every request made a span");
+
+        var logText = string.Join('\n', app.Logs.Everything);
+        var spanText = string.Join('\n', spans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")));
+        Assert.Contains("tick%65t=[redacted]", logText, StringComparison.Ordinal);
+        Assert.Contains("tick%65t=[redacted]", spanText, StringComparison.Ordinal);
+        foreach (var secret in secrets.SelectMany(token => new[] { token, token[(token.LastIndexOf('.') + 1)..] }))
+        {
+            Assert.DoesNotContain(secret, logText, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, spanText, StringComparison.Ordinal);
+        }
+    }
 }

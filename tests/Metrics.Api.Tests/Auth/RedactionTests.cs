@@ -8,7 +8,7 @@ namespace Metrics.Api.Tests.Auth;
 /// <summary>ServiceDefaults' redaction, unit by unit: what the whole-system leak test relies on.</summary>
 public class RedactionTests
 {
-    private readonly QueryStringRedactor _redactor = new(["ticket", "access_token"]);
+    private readonly QueryStringRedactor _redactor = new(["ticket", "access_token"], ["lastEventId", "probe"]);
 
     [Fact]
     public void A_logged_exception_whose_text_carries_a_ticket_is_replaced_by_a_redacted_copy()

@@ -20,16 +20,26 @@ public static class Requests
     /// Sends a request. A <c>text/event-stream</c> answer is read up to its first event and then dropped (the
     /// client goes away); anything else is read to its end.
     /// </summary>
-    public static async Task<Answer> SendAsync(
+    public static Task<Answer> SendAsync(
         HttpClient client,
         HttpMethod method,
         string pathAndQuery,
         string? bearer = null,
         Action<HttpRequestMessage>? configure = null,
+        HttpContent? content = null) =>
+        SendAsync(client, method, new Uri(pathAndQuery, UriKind.Relative), bearer, configure, content);
+
+    /// <summary>As above, to a URL made by <see cref="Raw"/> or relative to the client's base address.</summary>
+    public static async Task<Answer> SendAsync(
+        HttpClient client,
+        HttpMethod method,
+        Uri url,
+        string? bearer = null,
+        Action<HttpRequestMessage>? configure = null,
         HttpContent? content = null)
     {
         ArgumentNullException.ThrowIfNull(client);
-        using var request = new HttpRequestMessage(method, pathAndQuery)
+        using var request = new HttpRequestMessage(method, url)
         {
             Version = client.DefaultRequestVersion,
             VersionPolicy = client.DefaultVersionPolicy,
@@ -60,6 +70,16 @@ public static class Requests
 
         var text = await response.Content.ReadAsStringAsync(timeout.Token);
         return new Answer(response.StatusCode, response.Headers, response.Content.Headers, text, null, elapsed);
+    }
+
+    /// <summary>
+    /// The client's base address with this path and query, sent exactly as written: <see cref="Uri"/> otherwise decodes
+    /// percent-encoded letters, and <c>tick%65t</c> would leave as <c>ticket</c>.
+    /// </summary>
+    public static Uri Raw(HttpClient client, string pathAndQuery)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return new(client.BaseAddress!.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
     }
 
     public static Task<Answer> GetAsync(HttpClient client, string pathAndQuery, string? bearer = null, Action<HttpRequestMessage>? configure = null) =>

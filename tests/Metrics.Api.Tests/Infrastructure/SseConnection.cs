@@ -25,7 +25,8 @@ public sealed class SseConnection : IAsyncDisposable
     /// <summary>Ids of the events read so far that carried one, in order.</summary>
     public List<long> Ids { get; } = [];
 
-    public static async Task<SseConnection> OpenAsync(HttpClient client, string pathAndQuery = StreamPath, string? lastEventId = null)
+    public static async Task<SseConnection> OpenAsync(
+        HttpClient client, string pathAndQuery = StreamPath, string? lastEventId = null, Action<HttpRequestMessage>? configure = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery)
         {
@@ -38,6 +39,8 @@ public sealed class SseConnection : IAsyncDisposable
         {
             request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
         }
+
+        configure?.Invoke(request);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);

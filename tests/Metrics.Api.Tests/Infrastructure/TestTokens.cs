@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Metrics.Api.Tests.Infrastructure;
 
 /// <summary>
-/// Mints JWTs byte by byte, so tests can forge anything: any <c>alg</c> (none included), any <c>typ</c>, any key,
+/// Mints JWTs byte by byte (shared with Edge.Proxy.Tests, which links this file), so tests can forge anything: any <c>alg</c> (none included), any <c>typ</c>, any key,
 /// missing claims, chosen <c>exp</c>/<c>nbf</c>. Three kinds: access tokens of the test identity provider (configured
 /// as <c>Authentication:Schemes:Bearer</c> the way <c>dotnet user-jwts</c> does it), development-issuer tokens, and
 /// stream tickets signed with the test ticket key.
@@ -107,7 +107,7 @@ public static class TestTokens
     /// <summary>A stream ticket forged with the ticket key (valid unless a test changes something).</summary>
     public static string Ticket(
         string subject = DefaultUser,
-        string path = SseConnection.StreamPath,
+        string path = "/api/stream/metrics",
         DateTimeOffset? expires = null,
         DateTimeOffset? notBefore = null,
         DateTimeOffset? sessionExpires = null,
