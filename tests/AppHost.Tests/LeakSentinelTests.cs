@@ -42,6 +42,10 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         Assert.Equal(["ready", "metrics"], run.StreamEvents);
         Assert.Equal(HttpStatusCode.Unauthorized, run.ReplayStatus);
         Assert.All(run.RefusedStatuses, s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+        // A real ticket under ?tick%65t= opens a stream (the server decodes the name), so its redaction matters.
+        Assert.Equal(HttpStatusCode.OK, run.SpelledTicketStatus);
+        Assert.Equal(5, run.OtherStatuses.Count);
+        Assert.All(run.OtherStatuses, s => Assert.Equal(HttpStatusCode.OK, s));
     }
 
     [Fact]
@@ -161,6 +165,10 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         public List<string> StreamEvents { get; } = [];
 
         public HttpStatusCode ReplayStatus { get; private set; }
+
+        public HttpStatusCode SpelledTicketStatus { get; private set; }
+
+        public List<HttpStatusCode> OtherStatuses { get; } = [];
 
         public List<HttpStatusCode> RefusedStatuses { get; } = [];
 
@@ -290,11 +298,52 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
 
             // The same ticket again: refused, and its value is in the refusal's path too.
             ReplayStatus = await StatusAsync(edge, $"/api/stream/metrics?ticket={ticket}");
+
+            await SendOtherSpellingsAsync(edge, accessToken);
+        }
+
+        /// <summary>
+        /// Every spelling of a parameter name the server decodes to <c>ticket</c> or <c>access_token</c>, and values that
+        /// are on no list (redacted too: only harmless names such as <c>probe</c> are logged).
+        /// </summary>
+        private async Task SendOtherSpellingsAsync(HttpClient edge, string accessToken)
+        {
+            var ticket = await NewTicketAsync(edge, accessToken);
+            Secrets["ticket sent as tick%65t"] = ticket;
+            Secrets["its signature (tick%65t)"] = ticket[(ticket.LastIndexOf('.') + 1)..];
+            SpelledTicketStatus = await StatusAsync(edge, $"/api/stream/metrics?tick%65t={ticket}");
+
+            var encodedName = Secret("ticket sent as %74%69%63%6B%65%74", "SENTINELENC");
+            var mixedCase = Secret("ticket sent as TiCk%45T", "SENTINELCASE");
+            RefusedStatuses.Add(await StatusAsync(edge, $"/api/stream/metrics?%74%69%63%6B%65%74={encodedName}"));
+            RefusedStatuses.Add(await StatusAsync(edge, $"/api/stream/metrics?TiCk%45T={mixedCase}"));
+
+            OtherStatuses.Add(await StatusAsync(edge, $"/api/instance?access%5Ftoken={Secret("access token sent as access%5Ftoken", "SENTINELAT2")}&probe={Control}"));
+            var jwtInToken = DevelopmentAccessTokens.Jwt(new { alg = "HS256" }, new { sub = Secret("sub of a JWT in ?token=", "SENTINELTOKSUB") }, RandomNumberGenerator.GetBytes(32));
+            Secrets["JWT in ?token="] = jwtInToken;
+            OtherStatuses.Add(await StatusAsync(edge, $"/api/instance?token={jwtInToken}"));
+            OtherStatuses.Add(await StatusAsync(edge, $"/api/instance?{Secret("a parameter with no value", "SENTINELBARE")}"));
+            OtherStatuses.Add(await StatusAsync(edge, $"/api/instance?probe=%3Fticket%3D{Secret("ticket nested in another value", "SENTINELNESTED")}"));
+            OtherStatuses.Add(await StatusAsync(edge, $"/?returnUrl=%2Fapi%2Fstream%2Fmetrics%3Fticket%3D{Secret("ticket in a return URL", "SENTINELRETURN")}&probe={DashboardControl}"));
+        }
+
+        private string Secret(string name, string prefix) => Secrets[name] = $"{prefix}{Guid.NewGuid():N}";
+
+        private static async Task<string> NewTicketAsync(HttpClient edge, string accessToken)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/stream/tickets") { Content = JsonContent.Create(new { path = "/api/stream/metrics" }) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+            using var response = await edge.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return json.RootElement.GetProperty("ticket").GetString()!;
         }
 
         private static async Task<HttpStatusCode> StatusAsync(HttpClient edge, string pathAndQuery)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery) { Version = HttpVersion.Version20 };
+            // Sent as written: by default the client would decode %65 to e before sending.
+            var uri = new Uri($"{edge.BaseAddress!.GetLeftPart(UriPartial.Authority)}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = HttpVersion.Version20 };
             request.Headers.Accept.ParseAdd("text/event-stream");
             using var response = await edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             return response.StatusCode;

@@ -259,7 +259,11 @@ public sealed class IsolationTests(IsolationTests.EdgeAndApi system, ITestOutput
     public async Task An_edge_whose_limits_exceed_the_APIs_lets_one_header_end_another_users_stream()
     {
         await using var loose = await EdgeHost.StartAsync(system.Settings(s =>
-            s["Edge:Proxy:UpstreamLimits:MaxRequestHeaderFieldSize"] = (64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        {
+            s["Edge:Proxy:UpstreamLimits:MaxRequestHeaderFieldSize"] = (64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // One upstream connection, so the bad request certainly shares the neighbour's (with several it might not).
+            s["Edge:Proxy:UpstreamConnections"] = "1";
+        }));
         using var neighbourClient = Clients.Http2OverTls();
         await using var neighbour = await OpenNeighbourAsync(neighbourClient, loose);
         using var client = Clients.Http2OverTls();
