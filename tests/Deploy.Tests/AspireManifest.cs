@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Deploy.Tests;
@@ -39,53 +37,21 @@ public sealed class AspireManifest
 
     /// <summary>
     /// Runs the built AppHost (<c>dotnet AppHost.dll --publisher manifest</c>) from its project folder. It gets a
-    /// throwaway HOME: the AppHost reads user secrets and makes a development certificate there when it finds
-    /// none, and the manifest must depend on the repository alone, not on the developer's profile.
+    /// throwaway HOME: the AppHost reads user secrets there, and the manifest must depend on the repository alone, not
+    /// on the developer's profile.
     /// </summary>
     public static async Task<AspireManifest> PublishAsync(string appHostPath, string appHostProjectDirectory, string workDirectory)
     {
         var home = Directory.CreateDirectory(System.IO.Path.Combine(workDirectory, "apphost-home")).FullName;
         var manifestPath = System.IO.Path.Combine(workDirectory, "aspire-manifest.json");
-        var startInfo = new ProcessStartInfo(DotnetHost())
-        {
-            WorkingDirectory = appHostProjectDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])[appHostPath, "--publisher", "manifest", "--output-path", manifestPath])
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        startInfo.Environment["HOME"] = home;
-        startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        startInfo.Environment["DOTNET_NOLOGO"] = "1";
-
-        using var process = new Process { StartInfo = startInfo };
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var timeout = new CancellationTokenSource(PublishTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The AppHost did not publish its manifest within {PublishTimeout}:{Environment.NewLine}{output}");
-        }
-
-        lock (output)
-        {
-            Assert.True(process.ExitCode == 0 && File.Exists(manifestPath),
-                $"dotnet {appHostPath} --publisher manifest failed (exit {process.ExitCode}):{Environment.NewLine}{output}");
-        }
+        var (exitCode, output) = await ChildProcess.RunAsync(
+            DotnetHost(),
+            [appHostPath, "--publisher", "manifest", "--output-path", manifestPath],
+            appHostProjectDirectory,
+            PublishTimeout,
+            new Dictionary<string, string> { ["HOME"] = home, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
+        Assert.True(exitCode == 0 && File.Exists(manifestPath),
+            $"dotnet {appHostPath} --publisher manifest failed (exit {exitCode}):{Environment.NewLine}{output}");
 
         return new AspireManifest(manifestPath, JsonNode.Parse(await File.ReadAllTextAsync(manifestPath))!.AsObject());
     }
@@ -100,19 +66,6 @@ public sealed class AspireManifest
 
         return Environment.ProcessPath is { } current
             && System.IO.Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
     }
 }
 

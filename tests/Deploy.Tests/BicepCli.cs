@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Reflection;
-using System.Text;
 using System.Xml.Linq;
 
 namespace Deploy.Tests;
@@ -67,54 +65,8 @@ public sealed class BicepCli
 
     public async Task<BicepResult> RunAsync(string workingDirectory, params string[] arguments)
     {
-        var startInfo = new ProcessStartInfo(ExecutablePath)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = new Process { StartInfo = startInfo };
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var timeout = new CancellationTokenSource(RunTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within {RunTimeout}.");
-        }
-
-        lock (output)
-        {
-            return new BicepResult(arguments, process.ExitCode, output.ToString());
-        }
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
+        var (exitCode, output) = await ChildProcess.RunAsync(ExecutablePath, arguments, workingDirectory, RunTimeout);
+        return new BicepResult(arguments, exitCode, output);
     }
 }
 
