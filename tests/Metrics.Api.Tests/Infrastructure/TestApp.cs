@@ -104,6 +104,8 @@ public sealed class TestApp : IAsyncDisposable
             }
         }
 
+        FileWatching.EnsureOff(factory.Services);
+
         // Two OS-chosen ports; only the HTTP/1.1 one answers an HTTP/1.1 request with 200.
         var addresses = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
             .Addresses.Select(a => new Uri(a)).ToArray();
@@ -165,6 +167,7 @@ public sealed class TestApp : IAsyncDisposable
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment(environment);
+            builder.WatchNoFiles();
             builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.AddProvider(Logs));
             if (configureServices is not null)
