@@ -94,7 +94,8 @@ public sealed class TestApp : IAsyncDisposable
             catch (ObjectDisposedException) when (attempt < 5)
             {
                 // WebApplicationFactory race: when the app fails to start, its host can be disposed before the
-                // factory reads the outcome, hiding the real start-up exception. Start again to get it.
+                // factory reads the outcome, hiding the real start-up exception. Start again to get it. (Not the
+                // inotify limit: that fails the build of the app's configuration, as an IOException.)
                 await factory.DisposeAsync();
             }
             catch
