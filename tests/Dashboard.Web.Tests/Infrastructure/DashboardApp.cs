@@ -36,12 +36,21 @@ public sealed class DashboardApp : IAsyncDisposable
     public static DashboardApp Start(string environment = "Development", IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         var factory = new Factory(environment, settings?.ToList() ?? []);
-        factory.UseKestrel();
-        HostStartGate.Start(factory.StartServer);
-        var address = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
-            .Select(a => new Uri(a))
-            .Single();
-        return new DashboardApp(factory, address);
+        try
+        {
+            factory.UseKestrel();
+            HostStartGate.Start(factory.StartServer);
+            FileWatching.EnsureOff(factory.Services);
+            var address = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+                .Select(a => new Uri(a))
+                .Single();
+            return new DashboardApp(factory, address);
+        }
+        catch
+        {
+            factory.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A browser-like client that arrives through the edge (X-Forwarded-Proto: https).</summary>
@@ -54,6 +63,7 @@ public sealed class DashboardApp : IAsyncDisposable
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment(environment);
+            builder.WatchNoFiles();
             builder.UseUrls("http://127.0.0.1:0");
             // No OTLP exporter and no launch profile in tests; the rest is the app as it runs.
             builder.UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", "");

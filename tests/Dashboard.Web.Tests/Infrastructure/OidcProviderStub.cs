@@ -38,7 +38,7 @@ public sealed class OidcProviderStub : IAsyncDisposable
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
         }));
         app.MapGet("/jwks", () => Results.Json(new { keys = Array.Empty<object>() }));
-        await app.StartAsync();
+        await LoopbackApp.StartAsync(app);
         authority = LoopbackApp.Address(app).ToString().TrimEnd('/');
         return new OidcProviderStub(app, authority);
     }

@@ -98,7 +98,7 @@ public sealed class TicketUpstream : IAsyncDisposable
             });
         }).RequireAuthorization();
 
-        await app.StartAsync();
+        await LoopbackApp.StartAsync(app);
         upstream = new TicketUpstream(app, LoopbackApp.Address(app));
         return upstream;
     }

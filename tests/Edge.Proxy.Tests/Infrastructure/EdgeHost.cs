@@ -65,6 +65,7 @@ public sealed class EdgeHost : IAsyncDisposable
         {
             factory.UseKestrel();
             await HostStartGate.StartAsync(() => Task.Run(factory.StartServer).WaitAsync(TimeSpan.FromSeconds(60)));
+            FileWatching.EnsureOff(factory.Services);
             var edge = new EdgeHost(factory);
             await edge.FindEndpointsAsync();
             return edge;
@@ -121,6 +122,7 @@ public sealed class EdgeHost : IAsyncDisposable
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment(environment);
+            builder.WatchNoFiles();
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         }

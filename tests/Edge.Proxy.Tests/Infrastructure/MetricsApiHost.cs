@@ -59,6 +59,7 @@ public sealed class MetricsApiHost : IAsyncDisposable
         {
             factory.UseKestrel();
             await HostStartGate.StartAsync(() => Task.Run(factory.StartServer).WaitAsync(TimeSpan.FromSeconds(60)));
+            FileWatching.EnsureOff(factory.Services);
 
             // Two OS-chosen ports; only the HTTP/1.1 one answers an HTTP/1.1 request with 200.
             var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
@@ -98,8 +99,9 @@ public sealed class MetricsApiHost : IAsyncDisposable
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
-            // As the AppHost runs it.
+            // As the AppHost runs it, watching no files (FileWatching).
             builder.UseEnvironment("Development");
+            builder.WatchNoFiles();
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         }

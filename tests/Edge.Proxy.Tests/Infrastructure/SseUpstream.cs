@@ -96,7 +96,7 @@ public sealed class SseUpstream : IAsyncDisposable
 
     private async Task BuildAndStartAsync(int http1Port, int http2Port)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, Args = FileWatching.OffArgs });
 
         // The test's output folder holds the edge's appsettings.json (with its Kestrel endpoints), and the
         // environment may hold anything: this upstream takes its configuration from code alone.
@@ -137,7 +137,17 @@ public sealed class SseUpstream : IAsyncDisposable
         });
         app.MapGet("/api/stream/{name}", ServeStreamAsync);
 
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // RestartAsync tries again while the port is still held; each failed app is disposed, watchers and all.
+            await app.DisposeAsync();
+            throw;
+        }
+
         _app = app;
         Http1Port = http1!.IPEndPoint!.Port;
         Http2Port = http2!.IPEndPoint!.Port;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Tests.Shared;
 
 namespace Metrics.Api.Tests.Infrastructure;
 
@@ -40,6 +41,7 @@ public sealed partial class MetricsApiProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(appPath);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment[FileWatching.ReloadConfigOnChangeVariable] = "false";
         start.Environment["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0";
         start.Environment["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0";
         start.Environment["Logging__Console__FormatterName"] = "simple";

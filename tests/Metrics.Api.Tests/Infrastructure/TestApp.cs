@@ -94,7 +94,8 @@ public sealed class TestApp : IAsyncDisposable
             catch (ObjectDisposedException) when (attempt < 5)
             {
                 // WebApplicationFactory race: when the app fails to start, its host can be disposed before the
-                // factory reads the outcome, hiding the real start-up exception. Start again to get it.
+                // factory reads the outcome, hiding the real start-up exception. Start again to get it. (Not the
+                // inotify limit: that fails the build of the app's configuration, as an IOException.)
                 await factory.DisposeAsync();
             }
             catch
@@ -103,6 +104,8 @@ public sealed class TestApp : IAsyncDisposable
                 throw;
             }
         }
+
+        FileWatching.EnsureOff(factory.Services);
 
         // Two OS-chosen ports; only the HTTP/1.1 one answers an HTTP/1.1 request with 200.
         var addresses = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
@@ -165,6 +168,7 @@ public sealed class TestApp : IAsyncDisposable
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment(environment);
+            builder.WatchNoFiles();
             builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.AddProvider(Logs));
             if (configureServices is not null)

@@ -36,7 +36,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
             return Results.Ok();
         });
         app.MapPost("/v1/{signal}", () => Results.Ok());
-        await app.StartAsync();
+        await LoopbackApp.StartAsync(app);
         receiver.Endpoint = LoopbackApp.Address(app);
         return receiver;
     }
