@@ -61,13 +61,13 @@ public static class AuthExtensions
 
         // After Authentication:Schemes:Bearer is bound (JwtBearer's own configuration), whatever it says.
         services.AddOptions<JwtBearerOptions>(MetricsAuth.BearerScheme)
-            .PostConfigure<IOptions<AccessTokenOptions>, TimeProvider, IConfiguration>(ConfigureBearer)
+            .PostConfigure<IOptions<AccessTokenOptions>, IConfiguration>(ConfigureBearer)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>();
         services.AddOptions<JwtBearerOptions>(MetricsAuth.DevelopmentIssuerScheme)
-            .PostConfigure<IOptions<DevelopmentIssuerOptions>, IOptions<AccessTokenOptions>, TimeProvider>(ConfigureDevelopmentIssuer);
+            .PostConfigure<IOptions<DevelopmentIssuerOptions>, IOptions<AccessTokenOptions>>(ConfigureDevelopmentIssuer);
         services.AddOptions<JwtBearerOptions>(MetricsAuth.StreamTicketScheme)
-            .PostConfigure<IOptions<StreamTicketOptions>, TimeProvider>(ConfigureStreamTicket);
+            .PostConfigure<IOptions<StreamTicketOptions>>(ConfigureStreamTicket);
 
         // ReadScopeRequirement is its own handler (ASP.NET Core's pass-through handler runs it).
         services.AddAuthorizationBuilder()
@@ -173,7 +173,7 @@ public static class AuthExtensions
         }
     }
 
-    private static void ConfigureBearer(JwtBearerOptions options, IOptions<AccessTokenOptions> accessTokens, TimeProvider timeProvider, IConfiguration configuration)
+    private static void ConfigureBearer(JwtBearerOptions options, IOptions<AccessTokenOptions> accessTokens, IConfiguration configuration)
     {
         var settings = accessTokens.Value;
         options.MapInboundClaims = false;
@@ -200,7 +200,7 @@ public static class AuthExtensions
     }
 
     private static void ConfigureDevelopmentIssuer(
-        JwtBearerOptions options, IOptions<DevelopmentIssuerOptions> developmentIssuer, IOptions<AccessTokenOptions> accessTokens, TimeProvider timeProvider)
+        JwtBearerOptions options, IOptions<DevelopmentIssuerOptions> developmentIssuer, IOptions<AccessTokenOptions> accessTokens)
     {
         var settings = developmentIssuer.Value;
         var key = settings.TryGetKeyBytes();
@@ -228,7 +228,7 @@ public static class AuthExtensions
         };
     }
 
-    private static void ConfigureStreamTicket(JwtBearerOptions options, IOptions<StreamTicketOptions> streamTickets, TimeProvider timeProvider)
+    private static void ConfigureStreamTicket(JwtBearerOptions options, IOptions<StreamTicketOptions> streamTickets)
     {
         var settings = streamTickets.Value;
         var key = settings.TryGetKeyBytes();

@@ -8,8 +8,8 @@ using Xunit.Abstractions;
 namespace Metrics.Api.Tests.Auth;
 
 /// <summary>
-/// Oversized tokens, Last-Event-ID abuse, event injection and the per-user stream limit (research/security.md
-/// "Must-have security tests" 10, 15, 16, 17): refused fast, never echoed, nothing allocated.
+/// Oversized tokens, Last-Event-ID abuse, event injection and the per-user stream limit: refused fast, never
+/// echoed, nothing allocated.
 /// </summary>
 public class AbuseTests(ITestOutputHelper output)
 {
