@@ -115,7 +115,8 @@ public class WireTests
         Assert.InRange(process.GetProperty("cpuPercent").GetDouble(), 0, 100);
         Assert.True(process.GetProperty("workingSetBytes").GetInt64() > 10_000_000);
         Assert.True(process.GetProperty("gcHeapBytes").GetInt64() > 0);
-        Assert.True(process.GetProperty("threadPoolQueueLength").GetInt64() >= 0);
+        Assert.Equal(JsonValueKind.Number, process.GetProperty("threadPoolQueueLength").ValueKind);
+        Assert.True(process.GetProperty("threadPoolThreads").GetInt32() > 0);
         var host = root.GetProperty("host");
         Assert.Contains(host.GetProperty("source").GetString(), new[] { "cgroup", "proc" });
         Assert.True(host.GetProperty("cpuLimitCores").GetDouble() > 0);
