@@ -8,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddEdgeServer();
 builder.AddEdgeSecurityHeaders();
 builder.AddEdgeProxy();
+builder.AddEdgeRequestTimeouts();
 
 var app = builder.Build();
 

@@ -1,13 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Metrics.Api.Sampling;
 
 namespace Metrics.Api.Streaming;
 
-/// <summary>Source-generated JSON for every payload on the stream (camelCase, no reflection).</summary>
+/// <summary>Source-generated JSON for the control events' payloads (camelCase, no reflection).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ReadyData))]
 [JsonSerializable(typeof(GapData))]
 [JsonSerializable(typeof(GoodbyeData))]
-[JsonSerializable(typeof(MetricsSample))]
-public sealed partial class StreamingJsonContext : JsonSerializerContext;
+public sealed partial class ControlEventsJsonContext : JsonSerializerContext;

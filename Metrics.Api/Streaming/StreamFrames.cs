@@ -1,6 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Metrics.Api.Apis;
+using Metrics.Api.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Metrics.Api.Streaming;
@@ -32,7 +32,7 @@ public sealed class StreamFrames
         Ready = new SseItem<byte[]>(
             JsonSerializer.SerializeToUtf8Bytes(
                 new ReadyData(instanceId, _options.HeartbeatInterval.TotalSeconds),
-                StreamingJsonContext.Default.ReadyData),
+                ControlEventsJsonContext.Default.ReadyData),
             ReadyType)
         {
             ReconnectionInterval = _options.ReconnectDelay,
@@ -53,7 +53,7 @@ public sealed class StreamFrames
     public static SseItem<byte[]> Gap(ResumeGap gap) => new(
         JsonSerializer.SerializeToUtf8Bytes(
             new GapData(gap.LastEventId, gap.FirstAvailableId, gap.LatestId),
-            StreamingJsonContext.Default.GapData),
+            ControlEventsJsonContext.Default.GapData),
         GapType);
 
     /// <summary>The last event for a stream that ends cleanly, or null when there is nobody to tell.</summary>
@@ -78,7 +78,7 @@ public sealed class StreamFrames
     };
 
     private static byte[] Farewell(string reason, string instanceId) =>
-        JsonSerializer.SerializeToUtf8Bytes(new GoodbyeData(reason, instanceId), StreamingJsonContext.Default.GoodbyeData);
+        JsonSerializer.SerializeToUtf8Bytes(new GoodbyeData(reason, instanceId), ControlEventsJsonContext.Default.GoodbyeData);
 }
 
 public sealed record ReadyData(string InstanceId, double HeartbeatSeconds);

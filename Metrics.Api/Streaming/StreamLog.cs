@@ -18,8 +18,4 @@ internal static partial class StreamLog
     [LoggerMessage(EventId = 1104, EventName = "InvalidLastEventId", Level = LogLevel.Debug,
         Message = "Rejected a stream request with a malformed Last-Event-ID ({Source}).")]
     public static partial void InvalidLastEventId(ILogger logger, string source);
-
-    [LoggerMessage(EventId = 1105, EventName = "SampleFailed", Level = LogLevel.Warning,
-        Message = "Could not sample metrics; the next tick will try again.")]
-    public static partial void SampleFailed(ILogger logger, Exception exception);
 }
