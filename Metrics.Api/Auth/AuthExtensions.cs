@@ -85,7 +85,7 @@ public static class AuthExtensions
     /// </summary>
     public static IApplicationBuilder UseMetricsApiAuth(this IApplicationBuilder app)
     {
-        app.UseMiddleware<StreamCredentialRules>();
+        app.UseMiddleware<StreamCredentialMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;

@@ -7,5 +7,5 @@ namespace Metrics.Api.Streaming;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ReadyData))]
 [JsonSerializable(typeof(GapData))]
-[JsonSerializable(typeof(GoodbyeData))]
+[JsonSerializable(typeof(FarewellData))]
 public sealed partial class ControlEventsJsonContext : JsonSerializerContext;

@@ -12,7 +12,7 @@ internal static partial class StreamLog
     public static partial void SlowConsumerCut(ILogger logger, int queueCapacity);
 
     [LoggerMessage(EventId = 1103, EventName = "StreamsEndingForShutdown", Level = LogLevel.Information,
-        Message = "Shutting down: sent the goodbye to {StreamCount} open streams.")]
+        Message = "Shutting down: sent the farewell to {StreamCount} open streams.")]
     public static partial void StreamsEndingForShutdown(ILogger logger, int streamCount);
 
     [LoggerMessage(EventId = 1104, EventName = "InvalidLastEventId", Level = LogLevel.Debug,

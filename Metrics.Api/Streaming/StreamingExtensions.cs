@@ -24,7 +24,7 @@ public static class StreamingExtensions
         services.AddMetrics();
         services.AddSingleton<StreamMetrics>();
         services.AddSingleton<StreamSubscribers>();
-        services.AddSingleton<StreamFrames>();
+        services.AddSingleton<ControlEvents>();
         // A Redis backplane replaces this one line.
         services.AddSingleton<IEventHub, InMemoryEventHub>();
 

@@ -74,7 +74,7 @@ public class WireTests
         await using var app = await TestApp.StartAsync();
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client);
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         const string Hostile = "line1\n\nevent: injected\nid: 999\r\ndata: evil\rretry: 1";
         var id = await app.PublishAsync("metrics", Hostile);
@@ -137,7 +137,7 @@ public class WireTests
 
         for (var i = 0; i < 3; i++)
         {
-            var ping = await stream.ReadUntilAsync(StreamFrames.PingType, s_wait);
+            var ping = await stream.ReadUntilAsync(ControlEvents.PingType, s_wait);
             Assert.Equal(string.Empty, ping.Data);
             Assert.Null(ping.EventId);
         }

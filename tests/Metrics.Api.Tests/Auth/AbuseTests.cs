@@ -110,7 +110,7 @@ public class AbuseTests(ITestOutputHelper output)
         using var client = app.CreateH2cClient(null);
         var ticket = await Requests.TicketAsync(client, TestTokens.DefaultAccessToken);
         await using var stream = await SseConnection.OpenAsync(client, Requests.TicketQuery(ticket));
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         await app.PublishAsync("metrics", "a\r\n\r\nevent: admin\ndata: pwn\rid: 1\r\n");
         await app.PublishAsync("metrics", "\"after\"");
@@ -146,7 +146,7 @@ public class AbuseTests(ITestOutputHelper output)
             var stream = i == 0
                 ? await SseConnection.OpenAsync(client, Requests.TicketQuery(await Requests.TicketAsync(client, alice)))
                 : await OpenWithBearerAsync(app, alice);
-            await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+            await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
             streams.Add(stream);
         }
 

@@ -5,7 +5,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Yarp.ReverseProxy.Forwarder;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 public static class EdgeProxyExtensions
 {
