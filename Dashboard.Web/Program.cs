@@ -7,7 +7,9 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddBffAuthentication();
+builder.AddEdgeForwardedHeaders();
 builder.AddBffApi();
+builder.AddStreamTicketRateLimiting();
 builder.AddMetricsApiClient();
 builder.AddProblemAnswers();
 

@@ -14,5 +14,5 @@ internal static partial class EdgeLog
 
     [LoggerMessage(EventId = 2003, EventName = "UpstreamLimitExceeded", Level = LogLevel.Information,
         Message = "Answered {StatusCode} instead of forwarding to cluster {ClusterId}: {Refusal}")]
-    public static partial void UpstreamLimitExceeded(ILogger logger, string clusterId, Proxy.Refusal refusal, int statusCode);
+    public static partial void UpstreamLimitExceeded(ILogger logger, string clusterId, Forwarding.Refusal refusal, int statusCode);
 }

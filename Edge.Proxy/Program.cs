@@ -1,5 +1,5 @@
+using Edge.Proxy.Forwarding;
 using Edge.Proxy.Hosting;
-using Edge.Proxy.Proxy;
 using Edge.Proxy.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddEdgeServer();
 builder.AddEdgeSecurityHeaders();
 builder.AddEdgeProxy();
+builder.AddEdgeRequestTimeouts();
 
 var app = builder.Build();
 

@@ -1,6 +1,7 @@
 using Metrics.Api.Apis;
 using Metrics.Api.Auth;
 using Metrics.Api.Hosting;
+using Metrics.Api.Sampling;
 using Metrics.Api.Streaming;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,7 +9,9 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddServerLimits();
 builder.AddMetricsStreaming();
+builder.AddMetricsSampling();
 builder.AddMetricsApiAuth();
+builder.AddTicketRateLimiting();
 builder.AddStreamAdmin();
 builder.AddProblemAnswers();
 
@@ -17,6 +20,8 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMetricsApiAuth();
+// After authentication: the ticket limit is per user.
+app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
 app.MapInstanceApi();

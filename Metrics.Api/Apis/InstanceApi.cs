@@ -1,3 +1,4 @@
+using Metrics.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Metrics.Api.Apis;

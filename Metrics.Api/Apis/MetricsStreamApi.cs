@@ -33,7 +33,7 @@ public static class MetricsStreamApi
     /// <summary>
     /// Validates the resume point and takes one of the user's stream slots (429 when none is left; nothing is
     /// allocated then), then streams: <c>ready</c> at once, a <c>gap</c> if events were lost, the missed events,
-    /// live events and pings, and a goodbye when the server ends it (<c>reauth</c> when the session does).
+    /// live events and pings, and a farewell when the server ends it (<c>reauth</c> when the session does).
     /// </summary>
     public static Results<ServerSentEventsResult<byte[]>, ProblemHttpResult> GetMetricsStream(
         HttpContext context,
@@ -90,12 +90,12 @@ public static class MetricsStreamApi
 
         try
         {
-            yield return services.Frames.Ready;
+            yield return services.ControlEvents.Ready;
             subscription.RecordSent();
 
             if (subscription.Gap is { } gap)
             {
-                yield return StreamFrames.Gap(gap);
+                yield return ControlEvents.Gap(gap);
                 subscription.RecordSent();
             }
 
@@ -120,9 +120,9 @@ public static class MetricsStreamApi
                 }
             }
 
-            if (services.Frames.Goodbye(subscription.EndReason) is { } goodbye)
+            if (services.ControlEvents.Farewell(subscription.EndReason) is { } farewell)
             {
-                yield return goodbye;
+                yield return farewell;
                 subscription.RecordSent();
             }
         }
@@ -171,7 +171,7 @@ public static class MetricsStreamApi
 /// <summary>What the stream endpoint needs, bound in one go.</summary>
 public sealed record StreamServices(
     IEventHub Hub,
-    StreamFrames Frames,
+    ControlEvents ControlEvents,
     IOptions<StreamingOptions> Options,
     UserStreamLimiter Limiter,
     TimeProvider TimeProvider,

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Threading.RateLimiting;
-using Metrics.Api.Streaming;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -15,8 +11,8 @@ public static class AuthExtensions
     /// <summary>
     /// Authentication and authorization for the API: access tokens in the header (<c>Bearer</c> from
     /// <c>Authentication:Schemes:Bearer</c>, plus the AppHost's development issuer in Development), stream tickets
-    /// in the query of stream requests, the <c>metrics.read</c> policies, per-user stream limits and the ticket
-    /// issuance rate limit. Every option is validated at start-up.
+    /// in the query of stream requests, the <c>metrics.read</c> policies and per-user stream limits. Every option is
+    /// validated at start-up. The ticket issuance rate limit is <see cref="TicketRateLimitingExtensions.AddTicketRateLimiting"/>.
     /// </summary>
     public static TBuilder AddMetricsApiAuth<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -61,13 +57,13 @@ public static class AuthExtensions
 
         // After Authentication:Schemes:Bearer is bound (JwtBearer's own configuration), whatever it says.
         services.AddOptions<JwtBearerOptions>(MetricsAuth.BearerScheme)
-            .PostConfigure<IOptions<AccessTokenOptions>, TimeProvider, IConfiguration>(ConfigureBearer)
+            .PostConfigure<IOptions<AccessTokenOptions>, IConfiguration>(ConfigureBearer)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<JwtBearerOptions>, BearerOptionsValidator>();
         services.AddOptions<JwtBearerOptions>(MetricsAuth.DevelopmentIssuerScheme)
-            .PostConfigure<IOptions<DevelopmentIssuerOptions>, IOptions<AccessTokenOptions>, TimeProvider>(ConfigureDevelopmentIssuer);
+            .PostConfigure<IOptions<DevelopmentIssuerOptions>, IOptions<AccessTokenOptions>>(ConfigureDevelopmentIssuer);
         services.AddOptions<JwtBearerOptions>(MetricsAuth.StreamTicketScheme)
-            .PostConfigure<IOptions<StreamTicketOptions>, TimeProvider>(ConfigureStreamTicket);
+            .PostConfigure<IOptions<StreamTicketOptions>>(ConfigureStreamTicket);
 
         // ReadScopeRequirement is its own handler (ASP.NET Core's pass-through handler runs it).
         services.AddAuthorizationBuilder()
@@ -80,49 +76,18 @@ public static class AuthExtensions
                 .RequireAuthenticatedUser()
                 .AddRequirements(new ReadScopeRequirement()));
 
-        services.AddRateLimiter(options =>
-        {
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.OnRejected = static (context, _) =>
-            {
-                TimeSpan? retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var value) ? value : null;
-                if (retryAfter is { } delay)
-                {
-                    context.HttpContext.Response.Headers.RetryAfter =
-                        Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                }
-
-                var logger = context.HttpContext.RequestServices.GetRequiredService<ILogger<StreamTicketIssuer>>();
-                AuthLog.TicketIssuanceRateLimited(logger, retryAfter);
-                return ValueTask.CompletedTask;
-            };
-            options.AddPolicy(MetricsAuth.TicketIssuanceRateLimit, static context =>
-            {
-                var limit = context.RequestServices.GetRequiredService<IOptions<StreamTicketOptions>>().Value.RateLimit;
-                return RateLimitPartition.GetTokenBucketLimiter(StreamUser.From(context.User), _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = limit.TokenLimit,
-                    TokensPerPeriod = limit.TokensPerPeriod,
-                    ReplenishmentPeriod = limit.ReplenishmentPeriod,
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
-            });
-        });
-
         return builder;
     }
 
     /// <summary>
     /// The request pipeline's auth steps, in order: one credential per stream request (400 otherwise),
-    /// authentication, authorization, then the rate limiter (which partitions by the authenticated user).
+    /// authentication, authorization.
     /// </summary>
     public static IApplicationBuilder UseMetricsApiAuth(this IApplicationBuilder app)
     {
-        app.UseMiddleware<StreamCredentialRules>();
+        app.UseMiddleware<StreamCredentialMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
         return app;
     }
 
@@ -173,7 +138,7 @@ public static class AuthExtensions
         }
     }
 
-    private static void ConfigureBearer(JwtBearerOptions options, IOptions<AccessTokenOptions> accessTokens, TimeProvider timeProvider, IConfiguration configuration)
+    private static void ConfigureBearer(JwtBearerOptions options, IOptions<AccessTokenOptions> accessTokens, IConfiguration configuration)
     {
         var settings = accessTokens.Value;
         options.MapInboundClaims = false;
@@ -200,7 +165,7 @@ public static class AuthExtensions
     }
 
     private static void ConfigureDevelopmentIssuer(
-        JwtBearerOptions options, IOptions<DevelopmentIssuerOptions> developmentIssuer, IOptions<AccessTokenOptions> accessTokens, TimeProvider timeProvider)
+        JwtBearerOptions options, IOptions<DevelopmentIssuerOptions> developmentIssuer, IOptions<AccessTokenOptions> accessTokens)
     {
         var settings = developmentIssuer.Value;
         var key = settings.TryGetKeyBytes();
@@ -228,7 +193,7 @@ public static class AuthExtensions
         };
     }
 
-    private static void ConfigureStreamTicket(JwtBearerOptions options, IOptions<StreamTicketOptions> streamTickets, TimeProvider timeProvider)
+    private static void ConfigureStreamTicket(JwtBearerOptions options, IOptions<StreamTicketOptions> streamTickets)
     {
         var settings = streamTickets.Value;
         var key = settings.TryGetKeyBytes();

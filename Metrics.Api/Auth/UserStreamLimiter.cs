@@ -18,15 +18,6 @@ public sealed class UserStreamLimiter(IOptions<StreamLimitOptions> options)
 
     public TimeSpan RetryAfter { get; } = options.Value.RetryAfter;
 
-    /// <summary>Streams <paramref name="userId"/> holds leases for.</summary>
-    public int OpenFor(string userId)
-    {
-        lock (_lock)
-        {
-            return _open.GetValueOrDefault(userId);
-        }
-    }
-
     public bool TryAcquire(string userId, [NotNullWhen(true)] out IDisposable? lease)
     {
         ArgumentNullException.ThrowIfNull(userId);

@@ -1,4 +1,4 @@
-using Metrics.Api.Apis;
+using Metrics.Api.Hosting;
 using Metrics.Api.Streaming;
 using Microsoft.Extensions.Options;
 

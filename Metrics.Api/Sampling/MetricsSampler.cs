@@ -37,7 +37,7 @@ public sealed class MetricsSampler(
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    StreamLog.SampleFailed(logger, ex);
+                    SamplingLog.SampleFailed(logger, ex);
                 }
             }
         }

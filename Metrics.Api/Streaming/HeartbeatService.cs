@@ -8,7 +8,7 @@ namespace Metrics.Api.Streaming;
 /// </summary>
 public sealed class HeartbeatService(
     StreamSubscribers subscribers,
-    StreamFrames frames,
+    ControlEvents controlEvents,
     IOptions<StreamingOptions> options,
     TimeProvider timeProvider) : BackgroundService
 {
@@ -19,7 +19,7 @@ public sealed class HeartbeatService(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                subscribers.Deliver(frames.Heartbeat);
+                subscribers.Deliver(controlEvents.Heartbeat);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

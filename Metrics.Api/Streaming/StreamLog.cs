@@ -12,14 +12,10 @@ internal static partial class StreamLog
     public static partial void SlowConsumerCut(ILogger logger, int queueCapacity);
 
     [LoggerMessage(EventId = 1103, EventName = "StreamsEndingForShutdown", Level = LogLevel.Information,
-        Message = "Shutting down: sent the goodbye to {StreamCount} open streams.")]
+        Message = "Shutting down: sent the farewell to {StreamCount} open streams.")]
     public static partial void StreamsEndingForShutdown(ILogger logger, int streamCount);
 
     [LoggerMessage(EventId = 1104, EventName = "InvalidLastEventId", Level = LogLevel.Debug,
         Message = "Rejected a stream request with a malformed Last-Event-ID ({Source}).")]
     public static partial void InvalidLastEventId(ILogger logger, string source);
-
-    [LoggerMessage(EventId = 1105, EventName = "SampleFailed", Level = LogLevel.Warning,
-        Message = "Could not sample metrics; the next tick will try again.")]
-    public static partial void SampleFailed(ILogger logger, Exception exception);
 }

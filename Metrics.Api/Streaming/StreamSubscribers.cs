@@ -84,7 +84,7 @@ public sealed class StreamSubscribers
         _metrics.StreamOpened();
         if (closedFor is { } reason)
         {
-            // Arrived while the process is stopping: it still gets its ready and goodbye events.
+            // Arrived while the process is stopping: it still gets its ready and farewell events.
             subscription.TryEnd(reason);
         }
 

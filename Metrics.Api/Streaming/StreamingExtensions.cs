@@ -1,4 +1,3 @@
-using Metrics.Api.Sampling;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -8,8 +7,8 @@ namespace Metrics.Api.Streaming;
 public static class StreamingExtensions
 {
     /// <summary>
-    /// The metrics stream: the in-memory event hub, the shared sampler and heartbeat, clean
-    /// shutdown, options (validated at start-up) and the stream telemetry.
+    /// The metrics stream: the in-memory event hub, the shared heartbeat, clean shutdown, options
+    /// (validated at start-up) and the stream telemetry. What is published on it comes from elsewhere.
     /// </summary>
     public static TBuilder AddMetricsStreaming<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -20,23 +19,17 @@ public static class StreamingExtensions
             .Validate(o => o.ShutdownRetryMin <= o.ShutdownRetryMax, "Streaming:ShutdownRetryMin must not exceed ShutdownRetryMax.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StreamingOptions>, StreamingOptionsValidator>();
-        services.AddOptions<SamplerOptions>()
-            .BindConfiguration(SamplerOptions.SectionName)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SamplerOptions>, SamplerOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<StreamMetrics>();
         services.AddSingleton<StreamSubscribers>();
-        services.AddSingleton<StreamFrames>();
+        services.AddSingleton<ControlEvents>();
         // A Redis backplane replaces this one line.
         services.AddSingleton<IEventHub, InMemoryEventHub>();
-        services.AddSingleton<MetricsCollector>();
 
         services.AddHostedService<StreamShutdownService>();
         services.AddHostedService<HeartbeatService>();
-        services.AddHostedService<MetricsSampler>();
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(StreamMetrics.MeterName));
         return builder;

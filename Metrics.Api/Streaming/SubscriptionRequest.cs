@@ -6,7 +6,7 @@ namespace Metrics.Api.Streaming;
 public sealed record SubscriptionRequest(string UserId, long? LastEventId)
 {
     /// <summary>
-    /// Cuts the transport without a goodbye (HttpContext.Abort). Used when the client stopped
+    /// Cuts the transport without a farewell (HttpContext.Abort). Used when the client stopped
     /// reading, because a polite last event would only queue behind the ones it is not reading.
     /// </summary>
     public Action? AbortTransport { get; init; }

@@ -33,7 +33,6 @@ public static class QueryRedactionExtensions
         }
 
         builder.Services.AddOptions<QueryRedactionOptions>()
-            .BindConfiguration(QueryRedactionOptions.LegacySectionName)
             .BindConfiguration(QueryRedactionOptions.SectionName)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<QueryRedactionOptions>, QueryRedactionGuard>();

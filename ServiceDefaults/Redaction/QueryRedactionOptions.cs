@@ -1,16 +1,13 @@
 namespace ServiceDefaults.Redaction;
 
 /// <summary>
-/// What query values may reach a log line, a log attribute, an exception text or a span (section <c>Redaction</c>;
-/// Edge.Proxy's earlier <c>Edge:Redaction</c> is read too): none, except those of <see cref="AllowedQueryParameters"/>.
+/// What query values may reach a log line, a log attribute, an exception text or a span (section <c>Redaction</c>):
+/// none, except those of <see cref="AllowedQueryParameters"/>.
 /// The values of <see cref="QueryParameters"/> are redacted even outside a query string, whatever else is configured.
 /// </summary>
 public sealed class QueryRedactionOptions
 {
     public const string SectionName = "Redaction";
-
-    /// <summary>The section Edge.Proxy used before redaction moved to ServiceDefaults; still honoured.</summary>
-    public const string LegacySectionName = "Edge:Redaction";
 
     /// <summary>Always redacted, wherever they appear: <c>ticket</c> (the stream ticket) and <c>access_token</c>; configuration adds more.</summary>
     public List<string> QueryParameters { get; set; } = ["ticket", "access_token"];

@@ -1,5 +1,5 @@
 using System.Net;
-using Edge.Proxy.Proxy;
+using Edge.Proxy.Forwarding;
 using Edge.Proxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Forwarder;

@@ -63,7 +63,7 @@ public class CleanupTests(ITestOutputHelper output)
         await using var app = await TestApp.StartAsync();
         using var client = protocol == "2" ? app.CreateH2cClient() : app.CreateHttp1Client();
         var stream = await SseConnection.OpenAsync(client);
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
         Assert.Equal(1, app.Subscribers.Count);
 
         await stream.DisposeAsync();
@@ -84,7 +84,7 @@ public class CleanupTests(ITestOutputHelper output)
                 await Task.WhenAll(batch.Select(async i =>
                 {
                     streams[i] = await SseConnection.OpenAsync(client);
-                    await streams[i].ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+                    await streams[i].ReadUntilAsync(ControlEvents.ReadyType, s_wait);
                 }));
             }
 

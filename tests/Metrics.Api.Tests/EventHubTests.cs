@@ -136,7 +136,6 @@ public sealed class EventHubTests : IDisposable
 
         await publisher;
         Assert.Equal(lastId, Hub.LatestId);
-        Assert.True(checkedSubscriptions > 0);
     }
 
     [Fact]

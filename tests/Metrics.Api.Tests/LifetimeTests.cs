@@ -25,11 +25,11 @@ public class LifetimeTests
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client, $"{SseConnection.StreamPath}?session=1");
 
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
         var stopwatch = Stopwatch.StartNew();
         var reauth = await stream.ReadAsync(s_wait);
 
-        Assert.Equal(StreamFrames.ReauthType, reauth?.EventType);
+        Assert.Equal(ControlEvents.ReauthType, reauth?.EventType);
         Assert.Null(reauth?.EventId);
         Assert.Equal("token_expired", JsonDocument.Parse(reauth!.Value.Data).RootElement.GetProperty("reason").GetString());
         Assert.Null(await stream.ReadAsync(s_wait)); // then a clean end
@@ -46,11 +46,11 @@ public class LifetimeTests
         using var cleanups = Cleanups(app);
         using var client = app.CreateH2cClient();
         await using var stream = await SseConnection.OpenAsync(client, $"{SseConnection.StreamPath}?session=1");
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         await revoke.CancelAsync();
 
-        Assert.Equal(StreamFrames.ReauthType, (await stream.ReadAsync(s_wait))?.EventType);
+        Assert.Equal(ControlEvents.ReauthType, (await stream.ReadAsync(s_wait))?.EventType);
         Assert.Null(await stream.ReadAsync(s_wait));
         await AssertEndedAsync(app, cleanups, "token_expired");
     }
@@ -63,8 +63,8 @@ public class LifetimeTests
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client, $"{SseConnection.StreamPath}?session=1");
 
-        Assert.Equal(StreamFrames.ReadyType, (await stream.ReadAsync(s_wait))?.EventType);
-        Assert.Equal(StreamFrames.ReauthType, (await stream.ReadAsync(s_wait))?.EventType);
+        Assert.Equal(ControlEvents.ReadyType, (await stream.ReadAsync(s_wait))?.EventType);
+        Assert.Equal(ControlEvents.ReauthType, (await stream.ReadAsync(s_wait))?.EventType);
         Assert.Null(await stream.ReadAsync(s_wait));
     }
 
@@ -75,11 +75,11 @@ public class LifetimeTests
         using var cleanups = Cleanups(app);
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client);
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         var reconnect = await stream.ReadAsync(s_wait);
 
-        Assert.Equal(StreamFrames.ReconnectType, reconnect?.EventType);
+        Assert.Equal(ControlEvents.ReconnectType, reconnect?.EventType);
         Assert.Equal(TimeSpan.FromSeconds(3), reconnect?.ReconnectionInterval);
         Assert.Null(await stream.ReadAsync(s_wait));
         await AssertEndedAsync(app, cleanups, "max_age");
@@ -95,23 +95,23 @@ public class LifetimeTests
         for (var i = 0; i < 10; i++)
         {
             var stream = await SseConnection.OpenAsync(i % 2 == 0 ? h1 : h2);
-            await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+            await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
             streams.Add(stream);
         }
 
         var reads = streams.Select(async s =>
         {
-            var goodbye = await s.ReadAsync(s_wait);
+            var farewell = await s.ReadAsync(s_wait);
             var end = await s.ReadAsync(s_wait);
-            return (goodbye, end);
+            return (farewell, end);
         }).ToArray();
         var logs = app.Logs;
         await app.DisposeAsync();
 
-        foreach (var (goodbye, end) in await Task.WhenAll(reads))
+        foreach (var (farewell, end) in await Task.WhenAll(reads))
         {
-            Assert.Equal(StreamFrames.ShutdownType, goodbye?.EventType);
-            Assert.InRange(goodbye!.Value.ReconnectionInterval!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+            Assert.Equal(ControlEvents.ShutdownType, farewell?.EventType);
+            Assert.InRange(farewell!.Value.ReconnectionInterval!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
             Assert.Null(end);
         }
 

@@ -160,15 +160,15 @@ public class MalformedInputTests
         var token = TestTokens.Access("neighbour", expires: DateTimeOffset.UtcNow.AddHours(1));
         var neighbour = await SseConnection.OpenAsync(
             client, configure: request => request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token));
-        await neighbour.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await neighbour.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
         return neighbour;
     }
 
     private static async Task AssertAliveAsync(SseConnection neighbour)
     {
         // Two heartbeats after the bad request: the stream still delivers, so its connection is still open.
-        await neighbour.ReadUntilAsync(StreamFrames.PingType, s_wait);
-        await neighbour.ReadUntilAsync(StreamFrames.PingType, s_wait);
+        await neighbour.ReadUntilAsync(ControlEvents.PingType, s_wait);
+        await neighbour.ReadUntilAsync(ControlEvents.PingType, s_wait);
     }
 
     private static void AssertProblem(Answer answer)

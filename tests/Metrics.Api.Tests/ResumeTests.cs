@@ -44,7 +44,7 @@ public class ResumeTests
             while (toRead > 0)
             {
                 var item = await stream.ReadAsync(s_wait) ?? throw new InvalidOperationException("Stream ended.");
-                Assert.NotEqual(StreamFrames.GapType, item.EventType);
+                Assert.NotEqual(ControlEvents.GapType, item.EventType);
                 if (item.EventType == "metrics")
                 {
                     received.Add(long.Parse(item.EventId!, CultureInfo.InvariantCulture));
@@ -78,9 +78,9 @@ public class ResumeTests
         using var client = app.CreateH2cClient();
         await using var stream = await SseConnection.OpenAsync(client, lastEventId: ids[0].ToString(CultureInfo.InvariantCulture));
 
-        Assert.Equal(StreamFrames.ReadyType, (await stream.ReadAsync(s_wait))?.EventType);
+        Assert.Equal(ControlEvents.ReadyType, (await stream.ReadAsync(s_wait))?.EventType);
         var gap = await stream.ReadAsync(s_wait);
-        Assert.Equal(StreamFrames.GapType, gap?.EventType);
+        Assert.Equal(ControlEvents.GapType, gap?.EventType);
         Assert.Null(gap?.EventId);
         using (var data = JsonDocument.Parse(gap!.Value.Data))
         {
@@ -108,9 +108,9 @@ public class ResumeTests
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client, lastEventId: (latest + 1000).ToString(CultureInfo.InvariantCulture));
 
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
         var gap = await stream.ReadAsync(s_wait);
-        Assert.Equal(StreamFrames.GapType, gap?.EventType);
+        Assert.Equal(ControlEvents.GapType, gap?.EventType);
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public class ResumeTests
             client,
             $"{SseConnection.StreamPath}?lastEventId={old}",
             lastEventId: latest.ToString(CultureInfo.InvariantCulture));
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
         var next = await app.PublishAsync();
 
         var item = await stream.ReadAsync(s_wait);

@@ -12,7 +12,7 @@ public class ShutdownTests(ITestOutputHelper output)
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task Sigterm_with_a_thousand_open_streams_says_goodbye_on_each_ends_them_cleanly_and_exits_within_five_seconds()
+    public async Task Sigterm_with_a_thousand_open_streams_says_farewell_on_each_ends_them_cleanly_and_exits_within_five_seconds()
     {
         const int H2cStreams = 1_000;
         const int Http1Streams = 20;
@@ -29,7 +29,7 @@ public class ShutdownTests(ITestOutputHelper output)
             await Task.WhenAll(batch.Select(async i =>
             {
                 streams[i] = await SseConnection.OpenAsync(i < H2cStreams ? h2c : http1);
-                await streams[i].ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+                await streams[i].ReadUntilAsync(ControlEvents.ReadyType, s_wait);
             }));
         }
 
@@ -45,18 +45,18 @@ public class ShutdownTests(ITestOutputHelper output)
         Assert.True(exited, "the process exited");
         Assert.True(exitTime < TimeSpan.FromSeconds(5), $"exit took {exitTime.TotalSeconds:F1} s");
         Assert.Equal(0, app.ExitCode);
-        foreach (var (goodbye, error) in results)
+        foreach (var (farewell, error) in results)
         {
             Assert.Null(error);
-            Assert.Equal(StreamFrames.ShutdownType, goodbye?.EventType);
-            Assert.InRange(goodbye!.Value.ReconnectionInterval!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+            Assert.Equal(ControlEvents.ShutdownType, farewell?.EventType);
+            Assert.InRange(farewell!.Value.ReconnectionInterval!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
         }
 
         // Retries are spread, not all the same.
-        Assert.True(results.Select(r => r.Goodbye!.Value.ReconnectionInterval).Distinct().Count() > 10);
+        Assert.True(results.Select(r => r.Farewell!.Value.ReconnectionInterval).Distinct().Count() > 10);
         var log = app.Output;
         output.WriteLine(log);
-        Assert.Contains("Shutting down: sent the goodbye to", log, StringComparison.Ordinal);
+        Assert.Contains("Shutting down: sent the farewell to", log, StringComparison.Ordinal);
         Assert.DoesNotContain("fail:", log, StringComparison.Ordinal);
         Assert.DoesNotContain("crit:", log, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", log, StringComparison.Ordinal);
@@ -68,7 +68,7 @@ public class ShutdownTests(ITestOutputHelper output)
     }
 
     /// <summary>The last event before a clean end of stream, or the error if the stream broke instead.</summary>
-    private static async Task<(SseItem<string>? Goodbye, Exception? Error)> ReadToEndAsync(SseConnection stream)
+    private static async Task<(SseItem<string>? Farewell, Exception? Error)> ReadToEndAsync(SseConnection stream)
     {
         SseItem<string>? last = null;
         try

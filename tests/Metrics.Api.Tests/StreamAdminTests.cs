@@ -25,8 +25,8 @@ public class StreamAdminTests
         using var client = app.CreateH2cClient();
         await using var first = await SseConnection.OpenAsync(client);
         await using var second = await SseConnection.OpenAsync(client);
-        await first.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
-        await second.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await first.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+        await second.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         using var response = await RebalanceAsync(app, AdminKey);
 
@@ -34,9 +34,9 @@ public class StreamAdminTests
         Assert.Equal(2, (await response.Content.ReadFromJsonAsync<RebalanceResult>())!.EndedStreams);
         foreach (var stream in new[] { first, second })
         {
-            var goodbye = await stream.ReadUntilAsync(StreamFrames.ReconnectType, s_wait);
-            Assert.Equal("rebalance", JsonDocument.Parse(goodbye.Data).RootElement.GetProperty("reason").GetString());
-            Assert.NotNull(goodbye.ReconnectionInterval);
+            var farewell = await stream.ReadUntilAsync(ControlEvents.ReconnectType, s_wait);
+            Assert.Equal("rebalance", JsonDocument.Parse(farewell.Data).RootElement.GetProperty("reason").GetString());
+            Assert.NotNull(farewell.ReconnectionInterval);
             Assert.Null(await stream.ReadAsync(s_wait));
         }
 
@@ -45,7 +45,7 @@ public class StreamAdminTests
         Assert.Equal(2, cleanups.GetMeasurementSnapshot().Count);
 
         await using var after = await SseConnection.OpenAsync(client);
-        await after.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await after.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
         Assert.Equal(1, app.Subscribers.Count);
     }
 
@@ -58,7 +58,7 @@ public class StreamAdminTests
         await using var app = await TestApp.StartAsync(s_withAdminKey);
         using var client = app.CreateH2cClient();
         await using var stream = await SseConnection.OpenAsync(client);
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         using var response = await RebalanceAsync(app, key);
 

@@ -74,7 +74,7 @@ public class WireTests
         await using var app = await TestApp.StartAsync();
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client);
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         const string Hostile = "line1\n\nevent: injected\nid: 999\r\ndata: evil\rretry: 1";
         var id = await app.PublishAsync("metrics", Hostile);
@@ -115,7 +115,8 @@ public class WireTests
         Assert.InRange(process.GetProperty("cpuPercent").GetDouble(), 0, 100);
         Assert.True(process.GetProperty("workingSetBytes").GetInt64() > 10_000_000);
         Assert.True(process.GetProperty("gcHeapBytes").GetInt64() > 0);
-        Assert.True(process.GetProperty("threadPoolQueueLength").GetInt64() >= 0);
+        Assert.Equal(JsonValueKind.Number, process.GetProperty("threadPoolQueueLength").ValueKind);
+        Assert.True(process.GetProperty("threadPoolThreads").GetInt32() > 0);
         var host = root.GetProperty("host");
         Assert.Contains(host.GetProperty("source").GetString(), new[] { "cgroup", "proc" });
         Assert.True(host.GetProperty("cpuLimitCores").GetDouble() > 0);
@@ -136,7 +137,7 @@ public class WireTests
 
         for (var i = 0; i < 3; i++)
         {
-            var ping = await stream.ReadUntilAsync(StreamFrames.PingType, s_wait);
+            var ping = await stream.ReadUntilAsync(ControlEvents.PingType, s_wait);
             Assert.Equal(string.Empty, ping.Data);
             Assert.Null(ping.EventId);
         }

@@ -8,8 +8,8 @@ using Xunit.Abstractions;
 namespace Metrics.Api.Tests.Auth;
 
 /// <summary>
-/// Oversized tokens, Last-Event-ID abuse, event injection and the per-user stream limit (research/security.md
-/// "Must-have security tests" 10, 15, 16, 17): refused fast, never echoed, nothing allocated.
+/// Oversized tokens, Last-Event-ID abuse, event injection and the per-user stream limit: refused fast, never
+/// echoed, nothing allocated.
 /// </summary>
 public class AbuseTests(ITestOutputHelper output)
 {
@@ -110,7 +110,7 @@ public class AbuseTests(ITestOutputHelper output)
         using var client = app.CreateH2cClient(null);
         var ticket = await Requests.TicketAsync(client, TestTokens.DefaultAccessToken);
         await using var stream = await SseConnection.OpenAsync(client, Requests.TicketQuery(ticket));
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
         await app.PublishAsync("metrics", "a\r\n\r\nevent: admin\ndata: pwn\rid: 1\r\n");
         await app.PublishAsync("metrics", "\"after\"");
@@ -146,7 +146,7 @@ public class AbuseTests(ITestOutputHelper output)
             var stream = i == 0
                 ? await SseConnection.OpenAsync(client, Requests.TicketQuery(await Requests.TicketAsync(client, alice)))
                 : await OpenWithBearerAsync(app, alice);
-            await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
+            await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
             streams.Add(stream);
         }
 

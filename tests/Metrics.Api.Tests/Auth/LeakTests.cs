@@ -132,7 +132,7 @@ public class LeakTests
             secrets.Add(ticket);
             var stream = await Requests.SendAsync(client, HttpMethod.Get, Requests.Raw(client, $"{SseConnection.StreamPath}?{name}={ticket}&lastEventId=&page=2"));
             Assert.Equal(HttpStatusCode.OK, stream.Status);
-            Assert.Equal(StreamFrames.ReadyType, stream.FirstEvent?.EventType);
+            Assert.Equal(ControlEvents.ReadyType, stream.FirstEvent?.EventType);
             answers.Add(stream);
         }
 

@@ -29,7 +29,7 @@ public class StreamTicketTests
 
         var first = await Requests.GetAsync(client, Requests.TicketQuery(ticket));
         Assert.Equal(HttpStatusCode.OK, first.Status);
-        Assert.Equal(StreamFrames.ReadyType, first.FirstEvent?.EventType);
+        Assert.Equal(ControlEvents.ReadyType, first.FirstEvent?.EventType);
         Assert.Equal(1, app.StreamsOpened);
 
         var second = await Requests.GetAsync(client, Requests.TicketQuery(ticket));
@@ -207,8 +207,8 @@ public class StreamTicketTests
         var ticket = await Requests.TicketAsync(client, TestTokens.Access("carol", expires: sessionEnds));
 
         await using var stream = await SseConnection.OpenAsync(client, Requests.TicketQuery(ticket));
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
-        var reauth = await stream.ReadUntilAsync(StreamFrames.ReauthType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+        var reauth = await stream.ReadUntilAsync(ControlEvents.ReauthType, s_wait);
         var reauthAt = DateTimeOffset.UtcNow;
 
         Assert.Equal("token_expired", JsonDocument.Parse(reauth.Data).RootElement.GetProperty("reason").GetString());
@@ -242,8 +242,8 @@ public class StreamTicketTests
         await using var stream = await SseConnection.OpenAsync(client);
         var stopwatch = Stopwatch.StartNew();
 
-        await stream.ReadUntilAsync(StreamFrames.ReadyType, s_wait);
-        await stream.ReadUntilAsync(StreamFrames.ReauthType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+        await stream.ReadUntilAsync(ControlEvents.ReauthType, s_wait);
 
         Assert.Null(await stream.ReadAsync(s_wait));
         Assert.InRange(DateTimeOffset.UtcNow, expires - TimeSpan.FromSeconds(1.5), expires + TimeSpan.FromSeconds(2));

@@ -9,8 +9,8 @@ using Microsoft.IdentityModel.Tokens;
 namespace Metrics.Api.Tests.Auth;
 
 /// <summary>
-/// Forged, confused and mistimed tokens (research/security.md "Must-have security tests" 1-3, 7, 8): each is
-/// refused with the right status and no stream is allocated; the valid control case next to each passes.
+/// Forged, confused and mistimed tokens: each is refused with the right status and no stream is allocated; the
+/// valid control case next to each passes.
 /// </summary>
 public class TokenValidationTests
 {

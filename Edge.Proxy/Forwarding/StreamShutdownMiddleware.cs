@@ -1,4 +1,4 @@
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// Resets open streams as soon as the edge starts shutting down. A stream never finishes on its own, so without

@@ -1,7 +1,7 @@
 using Edge.Proxy.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// The edge must read every request it would refuse to forward, so that it can answer 431 itself: a header that

@@ -3,7 +3,7 @@ using Edge.Proxy.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// Counts how proxied streams end (stream routes, and any response of type text/event-stream), by YARP's

@@ -1,4 +1,4 @@
-namespace Metrics.Api.Apis;
+namespace Metrics.Api.Hosting;
 
 /// <summary>
 /// The replica's identity: <c>service.instance.id</c> from OTEL_RESOURCE_ATTRIBUTES (set by the

@@ -1,16 +1,16 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Metrics.Api.Apis;
+using Metrics.Api.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Metrics.Api.Streaming;
 
 /// <summary>
 /// The control events every stream shares, serialized once at start-up: <c>ready</c>,
-/// <c>ping</c> and the goodbyes. None carries an id, so a client's resume point only ever moves
+/// <c>ping</c>, <c>gap</c> and the farewells. None carries an id, so a client's resume point only ever moves
 /// with real data.
 /// </summary>
-public sealed class StreamFrames
+public sealed class ControlEvents
 {
     public const string ReadyType = "ready";
     public const string PingType = "ping";
@@ -25,24 +25,24 @@ public sealed class StreamFrames
     private readonly byte[] _reauthData;
     private readonly byte[] _rebalanceData;
 
-    public StreamFrames(IOptions<StreamingOptions> options, IConfiguration configuration)
+    public ControlEvents(IOptions<StreamingOptions> options, IConfiguration configuration)
     {
         _options = options.Value;
         var instanceId = InstanceIdentity.From(configuration);
         Ready = new SseItem<byte[]>(
             JsonSerializer.SerializeToUtf8Bytes(
                 new ReadyData(instanceId, _options.HeartbeatInterval.TotalSeconds),
-                StreamingJsonContext.Default.ReadyData),
+                ControlEventsJsonContext.Default.ReadyData),
             ReadyType)
         {
             ReconnectionInterval = _options.ReconnectDelay,
         };
         // Empty data: browsers dispatch it to `ping` listeners only, never to onmessage.
         Heartbeat = new StreamEvent(id: null, PingType, [], timestamp: 0);
-        _shutdownData = Farewell("shutdown", instanceId);
-        _reconnectData = Farewell("max_age", instanceId);
-        _reauthData = Farewell("token_expired", instanceId);
-        _rebalanceData = Farewell("rebalance", instanceId);
+        _shutdownData = SerializeFarewell("shutdown", instanceId);
+        _reconnectData = SerializeFarewell("max_age", instanceId);
+        _reauthData = SerializeFarewell("token_expired", instanceId);
+        _rebalanceData = SerializeFarewell("rebalance", instanceId);
     }
 
     /// <summary>First event of every stream; its <c>retry</c> sets the client's reconnect delay.</summary>
@@ -53,11 +53,11 @@ public sealed class StreamFrames
     public static SseItem<byte[]> Gap(ResumeGap gap) => new(
         JsonSerializer.SerializeToUtf8Bytes(
             new GapData(gap.LastEventId, gap.FirstAvailableId, gap.LatestId),
-            StreamingJsonContext.Default.GapData),
+            ControlEventsJsonContext.Default.GapData),
         GapType);
 
     /// <summary>The last event for a stream that ends cleanly, or null when there is nobody to tell.</summary>
-    public SseItem<byte[]>? Goodbye(StreamEndReason? reason) => reason switch
+    public SseItem<byte[]>? Farewell(StreamEndReason? reason) => reason switch
     {
         // Jitter spreads the reconnects of every client of this replica over the others.
         StreamEndReason.Shutdown => new SseItem<byte[]>(_shutdownData, ShutdownType)
@@ -77,12 +77,12 @@ public sealed class StreamFrames
         _ => null,
     };
 
-    private static byte[] Farewell(string reason, string instanceId) =>
-        JsonSerializer.SerializeToUtf8Bytes(new GoodbyeData(reason, instanceId), StreamingJsonContext.Default.GoodbyeData);
+    private static byte[] SerializeFarewell(string reason, string instanceId) =>
+        JsonSerializer.SerializeToUtf8Bytes(new FarewellData(reason, instanceId), ControlEventsJsonContext.Default.FarewellData);
 }
 
 public sealed record ReadyData(string InstanceId, double HeartbeatSeconds);
 
 public sealed record GapData(long LastEventId, long? FirstAvailableId, long LatestId);
 
-public sealed record GoodbyeData(string Reason, string InstanceId);
+public sealed record FarewellData(string Reason, string InstanceId);

@@ -1,12 +1,11 @@
 using Edge.Proxy.Telemetry;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Yarp.ReverseProxy.Forwarder;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 public static class EdgeProxyExtensions
 {
@@ -26,15 +25,6 @@ public static class EdgeProxyExtensions
         builder.Services.AddSingleton<IValidateOptions<EdgeProxyOptions>, UpstreamLimitsValidator>();
 
         builder.Services.AddProblemDetails();
-        builder.Services.AddRequestTimeouts();
-        builder.Services.AddOptions<RequestTimeoutOptions>()
-            .Configure<IOptions<EdgeProxyOptions>>(static (timeouts, edge) =>
-            {
-                if (edge.Value.RequestTimeout is { } timeout)
-                {
-                    timeouts.DefaultPolicy = new RequestTimeoutPolicy { Timeout = timeout };
-                }
-            });
 
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))

@@ -5,7 +5,7 @@ namespace Metrics.Api.Auth;
 /// a <c>ticket</c> query parameter together, or the parameter twice, is a 400 before anything is authenticated,
 /// so the ticket is not spent and neither identity is used.
 /// </summary>
-public sealed class StreamCredentialRules(RequestDelegate next, ILogger<StreamCredentialRules> logger)
+public sealed class StreamCredentialMiddleware(RequestDelegate next, ILogger<StreamCredentialMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {

@@ -2,7 +2,7 @@ using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// On every route: the edge is the origin, so no upstream's <c>Server</c> header leaves it (its own Kestrel sends none).

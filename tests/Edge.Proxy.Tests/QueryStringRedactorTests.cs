@@ -1,10 +1,6 @@
-using Edge.Proxy.Proxy;
-using Edge.Proxy.Telemetry;
 using Edge.Proxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 using ServiceDefaults.Redaction;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Edge.Proxy.Tests;
 
@@ -106,35 +102,5 @@ public sealed class QueryStringRedactorTests
         Assert.Contains("Attempts=2", entry.Values);
         Assert.Contains("{OriginalFormat}=Proxying to {TargetUrl} after {Attempts} attempts", entry.Values);
         Assert.DoesNotContain("abc", entry.AllText, StringComparison.Ordinal);
-    }
-}
-
-public sealed class StreamRuleTests
-{
-    [Theory]
-    [InlineData("no-cache,no-store", "no-cache, no-store, no-transform")]
-    [InlineData("", "no-cache, no-transform")]
-    [InlineData("max-age=0, No-Transform", "max-age=0, No-Transform, no-cache")]
-    public void Cache_control_keeps_upstream_directives_and_adds_no_cache_and_no_transform(string upstream, string expected)
-    {
-        Assert.Equal(expected, StreamTransformProvider.WithStreamDirectives(new StringValues(upstream)));
-    }
-
-    [Theory]
-    [InlineData(ForwarderError.None, null, StreamEndReason.Completed)]
-    [InlineData(ForwarderError.ResponseBodyCanceled, null, StreamEndReason.ClientAborted)]
-    [InlineData(ForwarderError.RequestCanceled, null, StreamEndReason.ClientAborted)]
-    [InlineData(ForwarderError.ResponseBodyClient, typeof(IOException), StreamEndReason.ClientAborted)]
-    [InlineData(ForwarderError.ResponseBodyDestination, typeof(TaskCanceledException), StreamEndReason.ActivityTimeout)]
-    [InlineData(ForwarderError.RequestTimedOut, typeof(TaskCanceledException), StreamEndReason.ActivityTimeout)]
-    [InlineData(ForwarderError.ResponseBodyDestination, typeof(IOException), StreamEndReason.DestinationError)]
-    [InlineData(ForwarderError.Request, typeof(HttpRequestException), StreamEndReason.DestinationError)]
-    [InlineData(ForwarderError.NoAvailableDestinations, null, StreamEndReason.DestinationError)]
-    [InlineData(ForwarderError.RequestCreation, null, StreamEndReason.Other)]
-    public void Stream_endings_are_classified_by_forwarder_error(ForwarderError error, Type? exception, StreamEndReason expected)
-    {
-        var thrown = exception is null ? null : (Exception)Activator.CreateInstance(exception)!;
-
-        Assert.Equal(expected, StreamTelemetryMiddleware.Classify(error, thrown));
     }
 }

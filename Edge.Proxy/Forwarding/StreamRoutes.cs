@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>What makes a route a stream route, and the rules such a route must follow.</summary>
 public static class StreamRoutes

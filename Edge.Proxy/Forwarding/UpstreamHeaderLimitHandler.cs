@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// The last step before a proxied request leaves the edge: it measures the request as the upstream's Kestrel will

@@ -3,7 +3,7 @@ using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// Header rules for event streams, on every route: whatever the upstream sent, an SSE response leaves the edge

@@ -1,4 +1,4 @@
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// Sends requests round-robin over several connection pools to one upstream address. HTTP/2 multiplexes every

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.Timeouts;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
-namespace Edge.Proxy.Proxy;
+namespace Edge.Proxy.Forwarding;
 
 /// <summary>
 /// YARP answers a failed upstream with a bare status (502, 503, 504) and an empty body. This writes a
