@@ -95,6 +95,37 @@ public class MalformedInputTests
     }
 
     /// <summary>
+    /// A POST with no body and no Content-Type, framed as <c>Content-Length: 0</c> (browsers' fetch, and YARP for some
+    /// body-less requests) or as an empty DATA frame of unknown length: no body, so the default ticket. Minimal APIs'
+    /// own binding answers the first 415.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_empty_body_without_a_content_type_is_no_body(bool lengthKnown)
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = SingleConnectionH2c(app.H2cAddress);
+        using HttpContent content = lengthKnown ? new ByteArrayContent([]) : new UnknownLengthContent();
+
+        var answer = await Requests.SendAsync(client, HttpMethod.Post, "/api/stream/tickets", TestTokens.DefaultAccessToken, content: content);
+
+        Assert.True(answer.Status == HttpStatusCode.OK, $"{answer.Status} {answer.Body}");
+    }
+
+    /// <summary>Content whose length the client cannot know up front: sent without Content-Length.</summary>
+    private sealed class UnknownLengthContent : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => Task.CompletedTask;
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Header values in encodings the service never issues, on the header it parses (Last-Event-ID), the one it
     /// authenticates with, and one it ignores. Sent as raw Latin-1 bytes (so 0xFF is one byte, invalid UTF-8) or as UTF-8.
     /// </summary>
