@@ -32,7 +32,7 @@ public sealed class MetricsSampler(
             {
                 try
                 {
-                    var payload = JsonSerializer.SerializeToUtf8Bytes(collector.Collect(), StreamingJsonContext.Default.MetricsSample);
+                    var payload = JsonSerializer.SerializeToUtf8Bytes(collector.Collect(), SamplingJsonContext.Default.MetricsSample);
                     await hub.PublishAsync(EventType, payload, stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)

@@ -52,7 +52,7 @@ internal sealed partial class BenchPublisher(
                 var due = (long)(elapsed.TotalSeconds * rate);
                 for (; published < due; published++)
                 {
-                    var payload = JsonSerializer.SerializeToUtf8Bytes(collector.Collect(), StreamingJsonContext.Default.MetricsSample);
+                    var payload = JsonSerializer.SerializeToUtf8Bytes(collector.Collect(), SamplingJsonContext.Default.MetricsSample);
                     await hub.PublishAsync(MetricsSampler.EventType, payload, stoppingToken);
                 }
             }

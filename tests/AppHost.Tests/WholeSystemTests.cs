@@ -76,7 +76,11 @@ public sealed class WholeSystemTests
     [Fact]
     public async Task A_stopped_Metrics_Api_makes_the_edge_answer_with_a_problem_and_after_a_start_it_serves_again()
     {
-        await using var system = await TestSystem.StartAsync();
+        // A bound on non-stream requests, so a request held by DCP's proxy is answered in seconds, not after the
+        // upstream activity timeout (60 s).
+        await using var system = await TestSystem.StartAsync(configure: builder =>
+            builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "edge-proxy"))
+                .WithEnvironment("Edge__Proxy__RequestTimeout", "00:00:05"));
         using var edge = system.Edge();
         var before = Assert.Single(await system.ReplicasAsync("metrics-api"));
 
@@ -86,7 +90,7 @@ public sealed class WholeSystemTests
         using (var down = await edge.GetAsync(new Uri("/api/instance", UriKind.Relative)))
         {
             // DCP's proxy keeps accepting connections for a stopped resource and holds them (so a restart loses no
-            // request): the edge answers 504 when its upstream activity timeout runs out, 502/503 without DCP.
+            // request): the edge answers 504 when its request timeout runs out, 502/503 without DCP.
             Assert.True(
                 down.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout,
                 $"got {down.StatusCode}");

@@ -492,7 +492,7 @@ public static class ReportWriter
         md.AppendLine("- **Churn**: W3 reads CPU during the idle period after the churn, compared with the idle CPU before it, and asks each server how many streams it counts open (Metrics.Api: `streams.open` in its own sample, minus the probe; nchan: `nchan_stub_status`; the naive server cannot say).");
         md.AppendLine("- **Fairness**: every server is started fresh per scenario and warmed first (up to 100 streams held for 3 s in a quick run, 6 s in a full one, so the JIT's tier-up happens before any window); all run on 127.0.0.1 on the same cores as the client; HTTP/2 servers all allow the same streams per connection; nchan has the same 15 s heartbeat as Metrics.Api; nginx runs 2 workers (one per core). Ours pay for JWT validation, per-user limits and the edge's extra hop; the peers do none of that.");
         md.AppendLine();
-        md.AppendLine("Published figures from the peers' own material, for context only (different machines and methods; see `shared/research/peers.md`): Centrifugo ~11 KB per idle WebSocket tuned (27 KB default); Mercure 40,000 SSE connections on one t3.micro; nchan \"300K subscribers per second\" (internal fan-out time only).");
+        md.AppendLine("Published figures from the peers' own material, for context only (different machines and methods: Centrifugo's and Mercure's documentation, nchan's README): Centrifugo ~11 KB per idle WebSocket tuned (27 KB default); Mercure 40,000 SSE connections on one t3.micro; nchan \"300K subscribers per second\" (internal fan-out time only).");
         md.AppendLine();
     }
 

@@ -1,6 +1,6 @@
 // Every wire type the dashboard reads, in one place. They mirror, field for field:
 // - Metrics.Api/Sampling/MetricsSample.cs            (the `metrics` event, camelCase JSON)
-// - Metrics.Api/Streaming/StreamFrames.cs            (`ready`, `gap`, `shutdown`, `reconnect`, `reauth`)
+// - Metrics.Api/Streaming/ControlEvents.cs           (`ready`, `gap`, `shutdown`, `reconnect`, `reauth`)
 // - Dashboard.Web/Apis/BffApi.cs                     (the /bff/* endpoints)
 
 /** `metrics` event: one sample of one Metrics.Api replica. */
@@ -55,7 +55,7 @@ export interface GapData {
 }
 
 /** `shutdown`, `reconnect` and `reauth` events: the server is ending this stream. */
-export interface GoodbyeData {
+export interface FarewellData {
   reason: string;
   instanceId: string;
 }

@@ -1,7 +1,7 @@
 // What the dashboard knows: the newest sample and a few minutes of history per Metrics.Api
 // replica, and a bounded log of received events. Framework-free (useSyncExternalStore reads it).
 
-import type { GapData, GoodbyeData, MetricsSample, ReadyData, StreamMessage } from '../api/types';
+import type { GapData, FarewellData, MetricsSample, ReadyData, StreamMessage } from '../api/types';
 
 export interface SeriesPoint {
   /** Sample time, unix seconds (uPlot's time unit). */
@@ -117,8 +117,8 @@ export class DashboardStore {
       case 'shutdown':
       case 'reconnect':
       case 'reauth': {
-        const goodbye = parseJson<GoodbyeData>(message.data);
-        this.addLog(message, goodbye ? `${goodbye.instanceId} ended the stream (${goodbye.reason})` : 'the server ended the stream');
+        const farewell = parseJson<FarewellData>(message.data);
+        this.addLog(message, farewell ? `${farewell.instanceId} ended the stream (${farewell.reason})` : 'the server ended the stream');
         break;
       }
       default:
