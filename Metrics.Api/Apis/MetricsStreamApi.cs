@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Metrics.Api.Auth;
@@ -58,7 +57,7 @@ public static class MetricsStreamApi
         {
             var limit = services.Limiter.MaxStreamsPerUser;
             AuthLog.StreamLimitReached(services.Logger, limit);
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(services.Limiter.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            context.Response.SetRetryAfter(services.Limiter.RetryAfter);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many open streams",
