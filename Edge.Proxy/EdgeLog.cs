@@ -6,7 +6,7 @@ internal static partial class EdgeLog
     // 2xxx: proxying
     [LoggerMessage(EventId = 2001, EventName = "StreamEnded", Level = LogLevel.Debug,
         Message = "Stream on route {RouteId} ended after {DurationSeconds:F1} s: {EndReason} ({ForwarderError})")]
-    public static partial void StreamEnded(ILogger logger, string routeId, double durationSeconds, Telemetry.StreamEndReason endReason, Yarp.ReverseProxy.Forwarder.ForwarderError forwarderError);
+    public static partial void StreamEnded(ILogger logger, string routeId, double durationSeconds, Telemetry.ProxiedStreamOutcome endReason, Yarp.ReverseProxy.Forwarder.ForwarderError forwarderError);
 
     [LoggerMessage(EventId = 2002, EventName = "UpstreamFailureAnswered", Level = LogLevel.Debug,
         Message = "Answered {StatusCode} with a problem body for route {RouteId} ({ForwarderError})")]

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Dashboard.Web.Auth;
 using Dashboard.Web.MetricsApi;
+using Metrics.Api.Contracts;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -18,9 +19,6 @@ namespace Dashboard.Web.Apis;
 public static partial class BffApi
 {
     public const string StreamTicketsRateLimitPolicy = "bff-stream-tickets";
-
-    /// <summary>Streams a page may ask a ticket for.</summary>
-    public static readonly IReadOnlySet<string> StreamPaths = new HashSet<string>(StringComparer.Ordinal) { "/api/stream/metrics" };
 
     public static RouteGroupBuilder MapBffApi(this WebApplication app)
     {
@@ -215,10 +213,11 @@ public static partial class BffApi
             }
         }
 
-        var path = string.IsNullOrEmpty(request?.Path) ? StreamPaths.First() : request.Path;
-        if (!StreamPaths.Contains(path))
+        // Metrics.Api's own allow-list (the shared contract): what it would refuse is refused here, without asking it.
+        var path = StreamTicketPaths.OrDefault(request?.Path);
+        if (!StreamTicketPaths.All.Contains(path))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["path"] = [$"Tickets are issued for {string.Join(", ", StreamPaths)} only."] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["path"] = [$"Tickets are issued for {string.Join(", ", StreamTicketPaths.All)} only."] });
         }
 
         var token = await tokens.GetAsync(context);
@@ -279,6 +278,3 @@ public sealed record SignInRequest(string? UserName);
 
 /// <summary>POST /bff/logout: where to send the browser next (the IdP's sign-out page), if anywhere.</summary>
 public sealed record SignOutResult(string? RedirectUrl);
-
-/// <summary>POST /bff/stream-ticket (body optional; the metrics stream by default).</summary>
-public sealed record StreamTicketRequest(string? Path);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 
@@ -38,11 +37,7 @@ public static class BffApiExtensions
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = static async (context, _) =>
             {
-                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
-                {
-                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                }
-
+                context.HttpContext.Response.SetRetryAfter(context.Lease);
                 await BffProblems.WriteAsync(context.HttpContext, BffProblems.RateLimited());
             };
             options.AddPolicy(BffApi.StreamTicketsRateLimitPolicy, static context =>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Dashboard.Web.Apis;
+using Metrics.Api.Contracts;
 
 namespace Dashboard.Web.MetricsApi;
 
@@ -17,7 +18,7 @@ public sealed class MetricsApiClient(HttpClient http, ILogger<MetricsApiClient> 
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, TicketsPath)
         {
-            Content = JsonContent.Create(new TicketRequest(streamPath), MetricsApiJsonContext.Default.TicketRequest),
+            Content = JsonContent.Create(new StreamTicketRequest(streamPath), MetricsApiJsonContext.Default.StreamTicketRequest),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -74,9 +75,6 @@ public enum TicketOutcome
 }
 
 public sealed record TicketResult(TicketOutcome Outcome, StreamTicket? Ticket, string? Detail, string? RetryAfter);
-
-/// <summary>Metrics.Api's POST /api/stream/tickets body.</summary>
-public sealed record TicketRequest(string Path);
 
 /// <summary>Metrics.Api's answer, relayed to the page as is: ticket, expiresAt and sessionExpiresAt (ISO-8601).</summary>
 public sealed record StreamTicket(string Ticket, string ExpiresAt, string? SessionExpiresAt);

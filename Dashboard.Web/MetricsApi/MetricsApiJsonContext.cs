@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Metrics.Api.Contracts;
 
 namespace Dashboard.Web.MetricsApi;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(TicketRequest))]
+[JsonSerializable(typeof(StreamTicketRequest))]
 [JsonSerializable(typeof(StreamTicket))]
 internal sealed partial class MetricsApiJsonContext : JsonSerializerContext;

@@ -15,8 +15,10 @@ public sealed class EdgeProxyOptions
     public const string StreamMetadataKey = "Edge.Stream";
 
     /// <summary>
-    /// The heartbeat interval of the upstream streams (Metrics.Api sends one every 15 s). A stream route's cluster
-    /// must have an <c>HttpRequest:ActivityTimeout</c> of at least three heartbeats, or YARP cuts idle streams.
+    /// The longest heartbeat interval of any upstream stream (Metrics.Api: <c>Streaming:HeartbeatInterval</c>). A stream
+    /// route's cluster must have an <c>HttpRequest:ActivityTimeout</c> of at least three of these, or YARP cuts idle
+    /// streams. The edge cannot read an upstream's configuration, so this is declared, not discovered: raise it with
+    /// any upstream's interval. The default equals Metrics.Api's (a test holds them together).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:03:00")]
     public TimeSpan StreamHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);

@@ -26,7 +26,7 @@ public sealed class StreamTelemetryMiddleware(
         var failure = context.Features.Get<IForwarderErrorFeature>();
         var error = failure?.Error ?? ForwarderError.None;
         var reason = lifetime.ApplicationStopping.IsCancellationRequested && error != ForwarderError.None
-            ? StreamEndReason.Shutdown
+            ? ProxiedStreamOutcome.Shutdown
             : Classify(error, failure?.Exception);
         var duration = Stopwatch.GetElapsedTime(started);
 
@@ -38,17 +38,17 @@ public sealed class StreamTelemetryMiddleware(
     /// YARP reports an expired ActivityTimeout as a destination error (the read from the upstream was cancelled);
     /// the cancellation exception is what tells it apart from an upstream that really failed (an IOException).
     /// </summary>
-    public static StreamEndReason Classify(ForwarderError error, Exception? exception) => error switch
+    public static ProxiedStreamOutcome Classify(ForwarderError error, Exception? exception) => error switch
     {
-        ForwarderError.None => StreamEndReason.Completed,
+        ForwarderError.None => ProxiedStreamOutcome.Completed,
         ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
-            => StreamEndReason.ClientAborted,
-        ForwarderError.RequestTimedOut => StreamEndReason.ActivityTimeout,
+            => ProxiedStreamOutcome.ClientAborted,
+        ForwarderError.RequestTimedOut => ProxiedStreamOutcome.ActivityTimeout,
         ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyClient when exception is OperationCanceledException
-            => StreamEndReason.ActivityTimeout,
-        ForwarderError.ResponseBodyClient => StreamEndReason.ClientAborted,
+            => ProxiedStreamOutcome.ActivityTimeout,
+        ForwarderError.ResponseBodyClient => ProxiedStreamOutcome.ClientAborted,
         ForwarderError.Request or ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination
-            or ForwarderError.NoAvailableDestinations => StreamEndReason.DestinationError,
-        _ => StreamEndReason.Other,
+            or ForwarderError.NoAvailableDestinations => ProxiedStreamOutcome.DestinationError,
+        _ => ProxiedStreamOutcome.Other,
     };
 }

@@ -4,8 +4,11 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace Edge.Proxy.Telemetry;
 
-/// <summary>How a proxied stream ended; a bounded set, derived from YARP's <see cref="ForwarderError"/>.</summary>
-public enum StreamEndReason
+/// <summary>
+/// How a proxied stream ended as the edge saw it: a bounded set derived from YARP's <see cref="ForwarderError"/>. Not
+/// Metrics.Api's StreamEndReason (why the API itself ended a stream), hence the different name; the edge cannot know that.
+/// </summary>
+public enum ProxiedStreamOutcome
 {
     /// <summary>The upstream completed the stream (ForwarderError.None).</summary>
     Completed,
@@ -75,20 +78,20 @@ public sealed class EdgeProxyMetrics : IDisposable
             description: "Requests YARP is forwarding now, open streams included (YARP's current-requests counter).");
     }
 
-    public static string ToTagValue(StreamEndReason reason) => reason switch
+    public static string ToTagValue(ProxiedStreamOutcome reason) => reason switch
     {
-        StreamEndReason.Completed => "completed",
-        StreamEndReason.ClientAborted => "client_aborted",
-        StreamEndReason.DestinationError => "destination_error",
-        StreamEndReason.ActivityTimeout => "activity_timeout",
-        StreamEndReason.Shutdown => "shutdown",
+        ProxiedStreamOutcome.Completed => "completed",
+        ProxiedStreamOutcome.ClientAborted => "client_aborted",
+        ProxiedStreamOutcome.DestinationError => "destination_error",
+        ProxiedStreamOutcome.ActivityTimeout => "activity_timeout",
+        ProxiedStreamOutcome.Shutdown => "shutdown",
         _ => "other",
     };
 
     public static string ToTagValue(ForwarderError error) =>
         ErrorNames.TryGetValue(error, out var name) ? name : "_OTHER";
 
-    public void StreamEnded(string routeId, StreamEndReason reason, ForwarderError error, TimeSpan duration)
+    public void StreamEnded(string routeId, ProxiedStreamOutcome reason, ForwarderError error, TimeSpan duration)
     {
         if (!_endedStreams.Enabled && !_streamDuration.Enabled)
         {

@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Metrics.Api.Auth;
+using Metrics.Api.Contracts;
 using Metrics.Api.Streaming;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -13,10 +13,7 @@ namespace Metrics.Api.Apis;
 public static class MetricsStreamApi
 {
     public const string LastEventIdHeader = "Last-Event-ID";
-    public const string MetricsPath = MetricsAuth.StreamPathPrefix + "/metrics";
-
-    /// <summary>The streams a ticket can be issued for (<c>POST /api/stream/tickets</c>).</summary>
-    public static readonly IReadOnlySet<string> TicketPaths = new HashSet<string>(StringComparer.Ordinal) { MetricsPath };
+    public const string MetricsPath = StreamTicketPaths.Metrics;
 
     public static RouteGroupBuilder MapMetricsStreamApi(this IEndpointRouteBuilder routes)
     {
@@ -58,7 +55,7 @@ public static class MetricsStreamApi
         {
             var limit = services.Limiter.MaxStreamsPerUser;
             AuthLog.StreamLimitReached(services.Logger, limit);
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(services.Limiter.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            context.Response.SetRetryAfter(services.Limiter.RetryAfter);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many open streams",

@@ -1,10 +1,8 @@
 using Metrics.Api.Auth;
+using Metrics.Api.Contracts;
 using Metrics.Api.Streaming;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace Metrics.Api.Apis;
 
@@ -41,14 +39,14 @@ public static class StreamTicketsApi
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
 
-        var path = string.IsNullOrEmpty(request?.Path) ? MetricsStreamApi.MetricsPath : request.Path;
-        if (!MetricsStreamApi.TicketPaths.Contains(path))
+        var path = StreamTicketPaths.OrDefault(request?.Path);
+        if (!StreamTicketPaths.All.Contains(path))
         {
             // The rejected value is not echoed.
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status400BadRequest,
                 title: "Unknown stream",
-                detail: $"Tickets are issued for these streams only: {string.Join(", ", MetricsStreamApi.TicketPaths)}.");
+                detail: $"Tickets are issued for these streams only: {string.Join(", ", StreamTicketPaths.All)}.");
         }
 
         // The session is the access token's: a ticket never outlives it.
@@ -70,47 +68,6 @@ public static class StreamTicketsApi
 
         AuthLog.TicketIssued(logger, path);
         return TypedResults.Ok(new StreamTicketResponse(ticket.Value, ticket.ExpiresAt, session.SessionExpiresAt));
-    }
-}
-
-/// <param name="Path">The stream the ticket is for; default <c>/api/stream/metrics</c>.</param>
-public sealed record StreamTicketRequest(string? Path)
-{
-    /// <summary>
-    /// The optional JSON body. An empty body is no body whatever its framing: a proxy may forward a body-less POST as
-    /// an HTTP/2 stream with an empty DATA frame and no Content-Type, which the default binding answers 415. A body
-    /// that is there must be JSON (415 otherwise) of this shape (400 otherwise); its size limit still applies (413).
-    /// </summary>
-    public static async ValueTask<StreamTicketRequest?> BindAsync(HttpContext context)
-    {
-        var request = context.Request;
-        if (request.ContentLength == 0 || context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
-        {
-            return null;
-        }
-
-        var peek = await request.BodyReader.ReadAsync(context.RequestAborted);
-        var empty = peek.IsCompleted && peek.Buffer.IsEmpty;
-        request.BodyReader.AdvanceTo(peek.Buffer.Start);
-        if (empty)
-        {
-            return null;
-        }
-
-        if (!request.HasJsonContentType())
-        {
-            throw new BadHttpRequestException("A ticket request body is JSON (application/json).", StatusCodes.Status415UnsupportedMediaType);
-        }
-
-        try
-        {
-            var options = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-            return await request.ReadFromJsonAsync<StreamTicketRequest>(options, context.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            throw new BadHttpRequestException("The body is not a ticket request ({ \"path\": \"/api/stream/metrics\" }).", StatusCodes.Status400BadRequest);
-        }
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Metrics.Api.Streaming;
 using Microsoft.AspNetCore.RateLimiting;
@@ -20,12 +19,7 @@ public static class TicketRateLimitingExtensions
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = static (context, _) =>
             {
-                TimeSpan? retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var value) ? value : null;
-                if (retryAfter is { } delay)
-                {
-                    context.HttpContext.Response.Headers.RetryAfter =
-                        Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                }
+                var retryAfter = context.HttpContext.Response.SetRetryAfter(context.Lease);
 
                 var logger = context.HttpContext.RequestServices.GetRequiredService<ILogger<StreamTicketIssuer>>();
                 AuthLog.TicketIssuanceRateLimited(logger, retryAfter);

@@ -8,17 +8,17 @@ namespace Edge.Proxy.Tests;
 public sealed class StreamEndingTests
 {
     [Theory]
-    [InlineData(ForwarderError.None, null, StreamEndReason.Completed)]
-    [InlineData(ForwarderError.ResponseBodyCanceled, null, StreamEndReason.ClientAborted)]
-    [InlineData(ForwarderError.RequestCanceled, null, StreamEndReason.ClientAborted)]
-    [InlineData(ForwarderError.ResponseBodyClient, typeof(IOException), StreamEndReason.ClientAborted)]
-    [InlineData(ForwarderError.ResponseBodyDestination, typeof(TaskCanceledException), StreamEndReason.ActivityTimeout)]
-    [InlineData(ForwarderError.RequestTimedOut, typeof(TaskCanceledException), StreamEndReason.ActivityTimeout)]
-    [InlineData(ForwarderError.ResponseBodyDestination, typeof(IOException), StreamEndReason.DestinationError)]
-    [InlineData(ForwarderError.Request, typeof(HttpRequestException), StreamEndReason.DestinationError)]
-    [InlineData(ForwarderError.NoAvailableDestinations, null, StreamEndReason.DestinationError)]
-    [InlineData(ForwarderError.RequestCreation, null, StreamEndReason.Other)]
-    public void Stream_endings_are_classified_by_forwarder_error(ForwarderError error, Type? exception, StreamEndReason expected)
+    [InlineData(ForwarderError.None, null, ProxiedStreamOutcome.Completed)]
+    [InlineData(ForwarderError.ResponseBodyCanceled, null, ProxiedStreamOutcome.ClientAborted)]
+    [InlineData(ForwarderError.RequestCanceled, null, ProxiedStreamOutcome.ClientAborted)]
+    [InlineData(ForwarderError.ResponseBodyClient, typeof(IOException), ProxiedStreamOutcome.ClientAborted)]
+    [InlineData(ForwarderError.ResponseBodyDestination, typeof(TaskCanceledException), ProxiedStreamOutcome.ActivityTimeout)]
+    [InlineData(ForwarderError.RequestTimedOut, typeof(TaskCanceledException), ProxiedStreamOutcome.ActivityTimeout)]
+    [InlineData(ForwarderError.ResponseBodyDestination, typeof(IOException), ProxiedStreamOutcome.DestinationError)]
+    [InlineData(ForwarderError.Request, typeof(HttpRequestException), ProxiedStreamOutcome.DestinationError)]
+    [InlineData(ForwarderError.NoAvailableDestinations, null, ProxiedStreamOutcome.DestinationError)]
+    [InlineData(ForwarderError.RequestCreation, null, ProxiedStreamOutcome.Other)]
+    public void Stream_endings_are_classified_by_forwarder_error(ForwarderError error, Type? exception, ProxiedStreamOutcome expected)
     {
         var thrown = exception is null ? null : (Exception)Activator.CreateInstance(exception)!;
 
