@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Metrics.Api.Streaming;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Metrics.Api.Tests;
 
@@ -19,21 +19,27 @@ public class LifetimeTests
     [Fact]
     public async Task An_expiring_session_ends_the_stream_with_reauth_and_reason_token_expired()
     {
-        await using var app = await TestApp.StartAsync(configureServices: services => services.AddSingleton<IStartupFilter>(
-            new SessionFromQuery(_ => new StreamSessionFeature { ExpiresAt = DateTimeOffset.UtcNow.AddMilliseconds(300) })));
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var expiresAt = time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        await using var app = await TestApp.StartAsync(configureServices: services => services
+            .AddSingleton<TimeProvider>(time)
+            .AddSingleton<IStartupFilter>(new SessionFromQuery(_ => new StreamSessionFeature { ExpiresAt = expiresAt })));
         using var cleanups = Cleanups(app);
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client, $"{SseConnection.StreamPath}?session=1");
-
         await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
-        var stopwatch = Stopwatch.StartNew();
-        var reauth = await stream.ReadAsync(s_wait);
+
+        // A second short of the expiry the stream still carries events.
+        time.Advance(expiresAt - time.GetUtcNow() - TimeSpan.FromSeconds(1));
+        await StreamAssert.StillStreamingAsync(app, stream);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        var reauth = await StreamAssert.ReadPastPingsAsync(stream);
 
         Assert.Equal(ControlEvents.ReauthType, reauth?.EventType);
         Assert.Null(reauth?.EventId);
         Assert.Equal("token_expired", JsonDocument.Parse(reauth!.Value.Data).RootElement.GetProperty("reason").GetString());
         Assert.Null(await stream.ReadAsync(s_wait)); // then a clean end
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10));
         await AssertEndedAsync(app, cleanups, "token_expired");
     }
 
@@ -71,13 +77,21 @@ public class LifetimeTests
     [Fact]
     public async Task A_stream_past_its_maximum_age_is_asked_to_reconnect()
     {
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Streaming:MaxStreamAge"] = "00:00:00.500" });
+        // The age is jittered by ±10 %: 9 to 11 minutes.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { ["Streaming:MaxStreamAge"] = "00:10:00" },
+            services => services.AddSingleton<TimeProvider>(time));
         using var cleanups = Cleanups(app);
         using var client = app.CreateHttp1Client();
         await using var stream = await SseConnection.OpenAsync(client);
         await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
 
-        var reconnect = await stream.ReadAsync(s_wait);
+        time.Advance(TimeSpan.FromMinutes(8.9));
+        await StreamAssert.StillStreamingAsync(app, stream);
+
+        time.Advance(TimeSpan.FromMinutes(2.2));
+        var reconnect = await StreamAssert.ReadPastPingsAsync(stream);
 
         Assert.Equal(ControlEvents.ReconnectType, reconnect?.EventType);
         Assert.Equal(TimeSpan.FromSeconds(3), reconnect?.ReconnectionInterval);

@@ -1,11 +1,12 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
+using Metrics.Api.Auth;
 using Metrics.Api.Streaming;
 using Metrics.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Metrics.Api.Tests.Auth;
@@ -197,33 +198,34 @@ public class StreamTicketTests
         Assert.Equal(HttpStatusCode.OK, alone.Status);
     }
 
+    // Token signatures and exp/nbf are checked by Microsoft.IdentityModel on the real clock, so the fake clock starts
+    // at the real time and the tokens live ten minutes: they stay valid there while the server's own clock (session
+    // end, stream deadline, ticket issuance) is moved past the session's end.
     [Fact]
     public async Task A_stream_opened_with_a_ticket_ends_with_reauth_when_the_session_ends_and_the_ticket_is_dead_after()
     {
-        await using var app = await TestApp.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(configureServices: services => services.AddSingleton<TimeProvider>(time));
         using var cleanups = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), StreamMetrics.MeterName, StreamMetrics.CleanupsName);
         using var client = app.CreateH2cClient(null);
-        var sessionEnds = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeSeconds());
+        var sessionEnds = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().AddMinutes(10).ToUnixTimeSeconds());
         var ticket = await Requests.TicketAsync(client, TestTokens.Access("carol", expires: sessionEnds));
 
         await using var stream = await SseConnection.OpenAsync(client, Requests.TicketQuery(ticket));
         await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+
+        // The stream ends shortly before the session (the lead is at most AuthenticatedSession.MaxEndJitter): not before that.
+        time.Advance(sessionEnds - AuthenticatedSession.MaxEndJitter - TimeSpan.FromSeconds(1) - time.GetUtcNow());
+        await StreamAssert.StillStreamingAsync(app, stream);
+
+        time.Advance(sessionEnds - time.GetUtcNow());
         var reauth = await stream.ReadUntilAsync(ControlEvents.ReauthType, s_wait);
-        var reauthAt = DateTimeOffset.UtcNow;
 
         Assert.Equal("token_expired", JsonDocument.Parse(reauth.Data).RootElement.GetProperty("reason").GetString());
         Assert.Null(await stream.ReadAsync(s_wait));
-        // Shortly before the session's end (the lead is at most a tenth of what remained), never long after.
-        Assert.InRange(reauthAt, sessionEnds - TimeSpan.FromSeconds(1.5), sessionEnds + TimeSpan.FromSeconds(2));
         await Eventually.TrueAsync(() => app.Subscribers.Count == 0, s_wait, "the stream is cleaned up");
         var ended = Assert.Single(cleanups.GetMeasurementSnapshot());
         Assert.Equal("token_expired", ended.Tags[StreamMetrics.EndReasonAttribute]);
-
-        var untilEnded = sessionEnds.AddMilliseconds(200) - DateTimeOffset.UtcNow;
-        if (untilEnded > TimeSpan.Zero)
-        {
-            await Task.Delay(untilEnded);
-        }
 
         var again = await Requests.GetAsync(client, Requests.TicketQuery(ticket));
         Assert.Equal(HttpStatusCode.Unauthorized, again.Status);
@@ -235,18 +237,21 @@ public class StreamTicketTests
     [Fact]
     public async Task A_stream_opened_with_a_bearer_token_ends_with_reauth_at_the_tokens_expiry()
     {
-        await using var app = await TestApp.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(configureServices: services => services.AddSingleton<TimeProvider>(time));
         using var cleanups = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), StreamMetrics.MeterName, StreamMetrics.CleanupsName);
-        var expires = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(4).ToUnixTimeSeconds());
+        var expires = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().AddMinutes(10).ToUnixTimeSeconds());
         using var client = app.CreateHttp1Client(TestTokens.Access("dave", expires: expires));
         await using var stream = await SseConnection.OpenAsync(client);
-        var stopwatch = Stopwatch.StartNew();
-
         await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+
+        time.Advance(expires - AuthenticatedSession.MaxEndJitter - TimeSpan.FromSeconds(1) - time.GetUtcNow());
+        await StreamAssert.StillStreamingAsync(app, stream);
+
+        time.Advance(expires - time.GetUtcNow());
         await stream.ReadUntilAsync(ControlEvents.ReauthType, s_wait);
 
         Assert.Null(await stream.ReadAsync(s_wait));
-        Assert.InRange(DateTimeOffset.UtcNow, expires - TimeSpan.FromSeconds(1.5), expires + TimeSpan.FromSeconds(2));
         await Eventually.TrueAsync(() => app.Subscribers.Count == 0, s_wait, "the stream is cleaned up");
         Assert.Equal("token_expired", Assert.Single(cleanups.GetMeasurementSnapshot()).Tags[StreamMetrics.EndReasonAttribute]);
     }
