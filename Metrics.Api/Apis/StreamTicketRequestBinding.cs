@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
-// The contract's namespace: this is the other half of the record in Contracts/StreamTickets.cs, which Dashboard.Web
+// The contract's namespace: this is the other half of the record in Metrics.Api/Contracts/StreamTickets.cs, which Dashboard.Web
 // shares; only the API binds the body this way.
 namespace Metrics.Api.Contracts;
 
