@@ -59,8 +59,8 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         Assert.Equal(run.DevelopmentKeyBase64, web["DevelopmentIssuer__SigningKey"]);
         foreach (var environment in new[] { api, web })
         {
-            Assert.Equal("https://dev-issuer.localhost", environment["DevelopmentIssuer__Issuer"]);
-            Assert.Equal("metrics-api", environment["DevelopmentIssuer__Audience"]);
+            Assert.Equal(DevelopmentAccessTokens.Issuer, environment["DevelopmentIssuer__Issuer"]);
+            Assert.Equal(DevelopmentAccessTokens.Audience, environment["DevelopmentIssuer__Audience"]);
         }
 
         // Generated for the run (not configured here): random, at least 32 bytes, not the development key.
@@ -144,10 +144,8 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
     /// <summary>Starts the system once, sends everything, waits for the exports, stops it: the tests read the record.</summary>
     public sealed class SystemRun : IAsyncLifetime
     {
-        private const string DevelopmentIssuer = "https://dev-issuer.localhost";
-        private const string DevelopmentAudience = "metrics-api";
         private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
-        private readonly byte[] _developmentKey = RandomNumberGenerator.GetBytes(32);
+        private readonly DevelopmentAccessTokens _tokens = new();
 
         public RawOtlpReceiver Otlp { get; private set; } = null!;
 
@@ -172,7 +170,7 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
 
         public List<HttpStatusCode> RefusedStatuses { get; } = [];
 
-        public string DevelopmentKeyBase64 => Convert.ToBase64String(_developmentKey);
+        public string DevelopmentKeyBase64 => _tokens.KeyBase64;
 
         /// <summary>What each service process really received (/proc/PID/environ).</summary>
         public Dictionary<string, Dictionary<string, string>> Environments { get; } = [];
@@ -183,7 +181,7 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
             await using var system = await TestSystem.StartAsync(
                 [
                     $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL={Otlp.Endpoint.ToString().TrimEnd('/')}",
-                    $"--Parameters:development-issuer-signing-key={Convert.ToBase64String(_developmentKey)}",
+                    _tokens.AppHostArgument,
                 ],
                 builder =>
                 {
@@ -234,7 +232,7 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         {
             // Forged and random tickets, through the edge, on the stream path and off it.
             var plain = $"SENTINEL{Guid.NewGuid():N}";
-            var jwtShaped = Jwt(
+            var jwtShaped = DevelopmentAccessTokens.Jwt(
                 new { alg = "HS256", typ = "metrics-stream+jwt" },
                 new { iss = "metrics-api/stream-tickets", aud = "metrics-api/stream", sub = $"SENTINELSUB{Guid.NewGuid():N}", path = "/api/stream/metrics", jti = Guid.NewGuid().ToString("N"), exp = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds(), session_exp = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds() },
                 RandomNumberGenerator.GetBytes(32));
@@ -254,24 +252,11 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
             await StatusAsync(edge, $"/?ticket={dashboard}&probe={DashboardControl}");
 
             // The valid flow: a development access token (as Dashboard.Web mints them) for a ticket, the ticket for a stream.
-            var accessToken = Jwt(
-                new { alg = "HS256", typ = "at+jwt" },
-                new { iss = DevelopmentIssuer, aud = DevelopmentAudience, sub = "leak-test-user", name = "Leak Test", scope = "metrics.read", jti = Guid.NewGuid().ToString("N"), iat = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), exp = DateTimeOffset.UtcNow.AddMinutes(15).ToUnixTimeSeconds() },
-                _developmentKey);
+            var accessToken = _tokens.Mint("leak-test-user");
             Secrets["access token"] = accessToken;
             Secrets["access token signature"] = accessToken[(accessToken.LastIndexOf('.') + 1)..];
 
-            using var ticketRequest = new HttpRequestMessage(HttpMethod.Post, "/api/stream/tickets")
-            {
-                Version = HttpVersion.Version20,
-                Content = JsonContent.Create(new { path = "/api/stream/metrics" }),
-            };
-            ticketRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-            using var ticketResponse = await edge.SendAsync(ticketRequest);
-            TicketStatus = ticketResponse.StatusCode;
-            ticketResponse.EnsureSuccessStatusCode();
-            using var ticketJson = JsonDocument.Parse(await ticketResponse.Content.ReadAsStringAsync());
-            var ticket = ticketJson.RootElement.GetProperty("ticket").GetString()!;
+            (TicketStatus, var ticket) = await NewTicketAsync(edge, accessToken);
             Secrets["valid ticket"] = ticket;
             Secrets["valid ticket signature"] = ticket[(ticket.LastIndexOf('.') + 1)..];
 
@@ -308,7 +293,7 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         /// </summary>
         private async Task SendOtherSpellingsAsync(HttpClient edge, string accessToken)
         {
-            var ticket = await NewTicketAsync(edge, accessToken);
+            var (_, ticket) = await NewTicketAsync(edge, accessToken);
             Secrets["ticket sent as tick%65t"] = ticket;
             Secrets["its signature (tick%65t)"] = ticket[(ticket.LastIndexOf('.') + 1)..];
             SpelledTicketStatus = await StatusAsync(edge, $"/api/stream/metrics?tick%65t={ticket}");
@@ -329,14 +314,14 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
 
         private string Secret(string name, string prefix) => Secrets[name] = $"{prefix}{Guid.NewGuid():N}";
 
-        private static async Task<string> NewTicketAsync(HttpClient edge, string accessToken)
+        private static async Task<(HttpStatusCode Status, string Ticket)> NewTicketAsync(HttpClient edge, string accessToken)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/stream/tickets") { Content = JsonContent.Create(new { path = "/api/stream/metrics" }) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
             using var response = await edge.SendAsync(request);
             response.EnsureSuccessStatusCode();
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            return json.RootElement.GetProperty("ticket").GetString()!;
+            return (response.StatusCode, json.RootElement.GetProperty("ticket").GetString()!);
         }
 
         private static async Task<HttpStatusCode> StatusAsync(HttpClient edge, string pathAndQuery)
@@ -348,14 +333,6 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
             using var response = await edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             return response.StatusCode;
         }
-
-        private static string Jwt(object header, object payload, byte[] key)
-        {
-            var input = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(header))}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(payload))}";
-            return $"{input}.{Base64Url(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(input)))}";
-        }
-
-        private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 }
 
