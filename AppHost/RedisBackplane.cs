@@ -6,9 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AppHost;
 
 /// <summary>
-/// Several Metrics.Api replicas share one event log on Redis (issue #16). Redis is added when more than one replica
-/// runs (<c>MetricsApi:Replicas</c>) or <c>Streaming:Backplane</c> is <c>Redis</c>, and always when publishing: the
-/// deployment runs at least two replicas (infra/). Metrics.Api gets <c>Streaming__Backplane=Redis</c> and
+/// Several Metrics.Api replicas share one event log on Redis (issue #16). Redis is added when <c>Streaming:Backplane</c>
+/// is <c>Redis</c>, or is not set and more than one replica runs (<c>MetricsApi:Replicas</c>); and always when
+/// publishing: the deployment runs at least two replicas (infra/). Metrics.Api gets <c>Streaming__Backplane=Redis</c> and
 /// <c>ConnectionStrings__redis</c>, and starts once Redis answers PING.
 /// </summary>
 internal static class RedisBackplane
@@ -47,9 +47,11 @@ internal static class RedisBackplane
         return builder;
     }
 
+    /// <summary>An explicit <c>Streaming:Backplane</c> wins (<c>InMemory</c> keeps replicas apart); else more than one replica.</summary>
     public static bool IsWanted(IConfiguration configuration) =>
-        configuration.GetValue("MetricsApi:Replicas", 1) > 1
-        || string.Equals(configuration["Streaming:Backplane"], "Redis", StringComparison.OrdinalIgnoreCase);
+        configuration["Streaming:Backplane"] is { Length: > 0 } backplane
+            ? string.Equals(backplane, "Redis", StringComparison.OrdinalIgnoreCase)
+            : configuration.GetValue("MetricsApi:Replicas", 1) > 1;
 
     /// <summary>The Aspire Redis container where a container runtime answers, else Debian's redis-server, else a clear error.</summary>
     public static RedisHost Choose(string? healthyContainerRuntime, string? redisServerPath) =>

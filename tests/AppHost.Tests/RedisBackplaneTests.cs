@@ -54,10 +54,12 @@ public sealed class RedisBackplaneTests
         await ProcFs.WaitUntilGoneAsync(processes, Wait);
     }
 
-    [Fact]
-    public async Task With_one_replica_and_no_backplane_setting_there_is_no_Redis()
+    [Theory]
+    [InlineData]
+    [InlineData("--MetricsApi:Replicas=2", "--Streaming:Backplane=InMemory")]
+    public async Task With_one_replica_and_no_backplane_setting_or_with_the_in_memory_one_there_is_no_Redis(params string[] args)
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([]);
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
 
         Assert.DoesNotContain(builder.Resources, r => r.Name.StartsWith("redis", StringComparison.Ordinal));
         var metricsApi = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "metrics-api");
