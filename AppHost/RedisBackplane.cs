@@ -26,8 +26,8 @@ internal static class RedisBackplane
             return builder;
         }
 
-        // Letters and digits: a StackExchange.Redis connection string and a redis.conf line take it as it is.
         var redisServer = RedisServer.Find();
+        // Letters and digits: a StackExchange.Redis connection string and a redis.conf line take it as it is.
         var password = builder.AddParameter($"{ResourceName}-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
         IResourceBuilder<IResourceWithConnectionString> redis = builder.ExecutionContext.IsPublishMode
             ? builder.AddRedis(ResourceName, password: password)
@@ -61,7 +61,8 @@ internal static class RedisBackplane
             "More than one Metrics.Api replica (MetricsApi:Replicas) or Streaming:Backplane=Redis needs Redis, and this "
             + "machine has neither a container runtime that answers (`docker info`, `podman info`; ASPIRE_CONTAINER_RUNTIME "
             + "picks one) nor redis-server on the PATH. Either install redis-server (Debian/Ubuntu: `sudo apt-get install "
-            + "redis-server`), or start a container runtime, or run one replica in memory (--MetricsApi:Replicas=1).");
+            + "redis-server`), or start a container runtime, or keep the event log in memory (--MetricsApi:Replicas=1, or "
+            + "--Streaming:Backplane=InMemory to keep several replicas apart).");
 
     /// <summary>
     /// redis-server as a local process on a port DCP picks, on loopback only, with nothing written to disk (the log is a
@@ -70,6 +71,8 @@ internal static class RedisBackplane
     private static IResourceBuilder<RedisServerResource> AddRedisServer(
         this IDistributedApplicationBuilder builder, string name, string redisServer, IResourceBuilder<ParameterResource> password)
     {
+        // $0 is redis-server, $1 the port; `-` makes it read the here-document's config line from stdin; exec leaves
+        // one process (redis-server itself) for DCP to watch and stop.
         const string Script = """
             exec "$0" - --port "$1" --bind 127.0.0.1 -::1 --save '' --appendonly no <<EOF
             requirepass $REDIS_PASSWORD
