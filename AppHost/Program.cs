@@ -14,6 +14,9 @@ var metricsApi = builder.AddProject<Projects.Metrics_Api>("metrics-api")
     .WithDevelopmentIssuer(developmentIssuerKey)
     .WithHttpHealthCheck("/health");
 
+// With more than one replica (or Streaming:Backplane=Redis, and always when publishing) they share one event log on Redis.
+builder.AddStreamBackplane(metricsApi);
+
 var dashboardWeb = builder.AddProject<Projects.Dashboard_Web>("dashboard-web")
     .WithReference(metricsApi)
     .WithDevelopmentIssuer(developmentIssuerKey)

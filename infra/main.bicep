@@ -53,6 +53,11 @@ param dashboardClientSecret string
 @description('Signing key of the short-lived stream tickets (at least 32 characters, e.g. `openssl rand -base64 48`). Stored as a Container Apps secret.')
 param streamTicketSigningKey string
 
+@secure()
+@minLength(32)
+@description('Password of the Redis that carries Metrics.Api\'s shared event log: letters and digits only, at least 32 (e.g. `openssl rand -hex 32`). Stored as a Container Apps secret.')
+param redisPassword string
+
 @description('OTLP endpoint for all apps. Empty: leave OTEL_EXPORTER_OTLP_* to the platform (environment Aspire dashboard). See docs/deploy.md.')
 param otlpEndpoint string = ''
 
@@ -72,7 +77,8 @@ param edgeProxyMaxReplicas int = 10
 param edgeProxyConcurrentRequests int = 500
 
 @minValue(0)
-param metricsApiMinReplicas int = 1
+@description('Two or more: the replicas share one event log on Redis, so a client resumes on any replica and a replica lost loses no event.')
+param metricsApiMinReplicas int = 2
 @minValue(1)
 param metricsApiMaxReplicas int = 10
 @minValue(1)
@@ -118,6 +124,7 @@ module resources 'resources.bicep' = {
     dashboardClientId: dashboardClientId
     dashboardClientSecret: dashboardClientSecret
     streamTicketSigningKey: streamTicketSigningKey
+    redisPassword: redisPassword
     otlpEndpoint: otlpEndpoint
     otlpProtocol: otlpProtocol
     edgeProxyScale: {

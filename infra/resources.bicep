@@ -34,6 +34,9 @@ param dashboardClientSecret string
 @secure()
 param streamTicketSigningKey string
 
+@secure()
+param redisPassword string
+
 param otlpEndpoint string
 param otlpProtocol string
 
@@ -47,6 +50,7 @@ param terminationGracePeriodSeconds int
 var edgeProxyName = 'edge-proxy'
 var metricsApiName = 'metrics-api'
 var dashboardWebName = 'dashboard-web'
+var redisName = 'redis'
 
 var httpPort = 8080
 var h2cPort = 8081
@@ -112,6 +116,24 @@ module environment 'modules/environment.bicep' = {
   }
 }
 
+// Metrics.Api's shared event log (Streaming__Backplane=Redis). The AppHost publishes Redis as this container
+// (AddRedis: image, command, password parameter); Metrics.Api gets only the connection string, as a secret.
+module redis 'modules/redis.bicep' = {
+  name: redisName
+  params: {
+    name: redisName
+    location: location
+    tags: tags
+    environmentId: environment.outputs.id
+    image: 'docker.io/library/redis:8.6'
+    password: redisPassword
+  }
+}
+
+// What WithReference(redis) gives metrics-api: the TCP ingress's in-environment address and the password
+// (no TLS inside the environment, as the AppHost's ",ssl=true" condition is false there).
+var redisConnectionString = '${redisName}:${redis.outputs.port},password=${redisPassword}'
+
 // Service discovery inside the environment (Aspire's ACA conventions):
 //   ingress port      -> http://<app>.internal.<environment domain>   (port 80 on the platform proxy)
 //   additional port   -> http://<app>:<port>                           (TCP straight to the replica)
@@ -161,12 +183,15 @@ module metricsApi 'modules/container-app.bicep' = {
     scale: metricsApiScale
     secrets: [
       { name: 'stream-tickets-signing-key', value: streamTicketSigningKey }
+      { name: 'redis-connection-string', value: redisConnectionString }
     ]
     env: concat(
       commonEnv,
       kestrelEndpointsEnv,
       [
         { name: 'StreamTickets__SigningKey', secretRef: 'stream-tickets-signing-key' }
+        { name: 'Streaming__Backplane', value: 'Redis' }
+        { name: 'ConnectionStrings__redis', secretRef: 'redis-connection-string' }
         { name: 'Authentication__Schemes__Bearer__Authority', value: entraAuthority }
         { name: 'Authentication__Schemes__Bearer__ValidAudiences__0', value: metricsApiClientId }
         { name: 'Authentication__Schemes__Bearer__ValidAudiences__1', value: metricsApiAppIdUri }

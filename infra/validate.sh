@@ -63,6 +63,7 @@ param metricsApiClientId = '00000000-0000-0000-0000-0000000000a1'
 param dashboardClientId = '00000000-0000-0000-0000-0000000000d1'
 param dashboardClientSecret = 'placeholder-not-a-secret'
 param streamTicketSigningKey = 'placeholder-not-a-secret-0123456789abcdef'
+param redisPassword = 'placeholderNotASecret0123456789abcdef'
 param edgeProxyExists = true
 param metricsApiExists = true
 param dashboardWebExists = true

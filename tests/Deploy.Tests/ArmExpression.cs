@@ -29,6 +29,22 @@ public static partial class ArmExpression
         return string.Format(CultureInfo.InvariantCulture, (string)literals[0], literals[1..]);
     }
 
+    /// <summary>How <see cref="ResolveWithParameters"/> writes a template parameter's value.</summary>
+    public static string Parameter(string name) => $"<parameter:{name}>";
+
+    /// <summary>
+    /// <see cref="Resolve"/> for a format() whose arguments may also be integers and template parameters (a secret
+    /// composed of an address and a secure parameter); a parameter becomes <see cref="Parameter"/>.
+    /// </summary>
+    public static string ResolveWithParameters(string value) =>
+        Resolve(ParameterReference().Replace(IntegerArgument().Replace(value, "'${number}'"), match => $"'{Parameter(match.Groups["name"].Value)}'"));
+
+    [GeneratedRegex(@"parameters\('(?<name>[^']*)'\)")]
+    private static partial Regex ParameterReference();
+
+    [GeneratedRegex(@"(?<=, )(?<number>\d+)(?=[,)])")]
+    private static partial Regex IntegerArgument();
+
     [GeneratedRegex(@"reference\('[^']*/Microsoft\.App/managedEnvironments/[^']*', '[^']*'\)\.defaultDomain")]
     private static partial Regex DefaultDomainReference();
 

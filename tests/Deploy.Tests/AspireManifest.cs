@@ -19,6 +19,12 @@ public sealed class AspireManifest
         Projects = resources
             .Where(pair => ResourceTypes[pair.Key].StartsWith("project.", StringComparison.Ordinal))
             .ToDictionary(pair => pair.Key, pair => ManifestProject.Parse(pair.Key, pair.Value!.AsObject(), path));
+        Containers = resources
+            .Where(pair => ResourceTypes[pair.Key] == "container.v0")
+            .ToDictionary(pair => pair.Key, pair => ManifestContainer.Parse(pair.Key, pair.Value!.AsObject()));
+        Values = resources
+            .Where(pair => ResourceTypes[pair.Key] == "value.v0")
+            .ToDictionary(pair => pair.Key, pair => (string?)pair.Value!["connectionString"] ?? (string?)pair.Value["value"] ?? "");
         Parameters = resources
             .Where(pair => ResourceTypes[pair.Key] == "parameter.v0")
             .ToDictionary(pair => pair.Key, pair => new ManifestParameter(
@@ -34,6 +40,12 @@ public sealed class AspireManifest
     public IReadOnlyDictionary<string, ManifestProject> Projects { get; }
 
     public IReadOnlyDictionary<string, ManifestParameter> Parameters { get; }
+
+    /// <summary>Container resources (e.g. AddRedis): each is a container app of its own in the deployment.</summary>
+    public IReadOnlyDictionary<string, ManifestContainer> Containers { get; }
+
+    /// <summary><c>value.v0</c> resources: constants inlined where referenced (e.g. Redis's ",ssl=true" when TLS is on).</summary>
+    public IReadOnlyDictionary<string, string> Values { get; }
 
     /// <summary>
     /// Runs the built AppHost (<c>dotnet AppHost.dll --publisher manifest</c>) from its project folder. It gets a
@@ -92,6 +104,31 @@ public sealed record ManifestProject(
                 (int?)pair.Value["targetPort"]));
         return new ManifestProject(name, projectPath, env, bindings);
     }
+}
+
+/// <summary>One container resource of the manifest.</summary>
+public sealed record ManifestContainer(
+    string Name,
+    string Image,
+    string? Entrypoint,
+    IReadOnlyList<string> Args,
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyDictionary<string, ManifestBinding> Bindings,
+    string? ConnectionString)
+{
+    public static ManifestContainer Parse(string name, JsonObject resource) => new(
+        name,
+        (string)resource["image"]!,
+        (string?)resource["entrypoint"],
+        (resource["args"]?.AsArray() ?? []).Select(arg => (string)arg!).ToArray(),
+        (resource["env"]?.AsObject() ?? []).ToDictionary(pair => pair.Key, pair => (string)pair.Value!),
+        (resource["bindings"]?.AsObject() ?? []).ToDictionary(pair => pair.Key, pair => new ManifestBinding(
+            pair.Key,
+            (string)pair.Value!["scheme"]!,
+            (string?)pair.Value["transport"] ?? "http",
+            (bool?)pair.Value["external"] ?? false,
+            (int?)pair.Value["targetPort"])),
+        (string?)resource["connectionString"]);
 }
 
 /// <summary>An endpoint of a project: <c>bindings.&lt;name&gt;</c> in the manifest.</summary>

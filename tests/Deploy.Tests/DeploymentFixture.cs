@@ -16,6 +16,7 @@ public sealed class DeploymentFixture : IAsyncLifetime
 {
     public const string StreamTicketKeySentinel = "SENTINEL-stream-ticket-signing-key-5d1f0c9e2a7b4f3e";
     public const string OidcClientSecretSentinel = "SENTINEL-oidc-client-secret-9b3e7a61";
+    public const string RedisPasswordSentinel = "SENTINELredispassword4c8e2a7f1b9d3e5c";
     public const string OtlpOverrideEndpoint = "http://otel-collector.example.internal:4317";
     public const string TenantId = "00000000-0000-0000-0000-0000000000e1";
     public const string MetricsApiClientId = "00000000-0000-0000-0000-0000000000a1";
@@ -106,6 +107,7 @@ public sealed class DeploymentFixture : IAsyncLifetime
             $"param dashboardClientId = '{DashboardClientId}'",
             $"param dashboardClientSecret = '{OidcClientSecretSentinel}'",
             $"param streamTicketSigningKey = '{StreamTicketKeySentinel}'",
+            $"param redisPassword = '{RedisPasswordSentinel}'",
             $"param edgeProxyExists = {exists}",
             $"param metricsApiExists = {exists}",
             $"param dashboardWebExists = {exists}",

@@ -38,7 +38,11 @@ public sealed class DeploymentSnapshot
     public JsonObject Resource(string type, string name) =>
         Assert.Single(OfType(type), resource => (string?)resource["name"] == name);
 
-    public IEnumerable<ContainerApp> ContainerApps => OfType(ContainerAppType).Select(resource => new ContainerApp(resource));
+    /// <summary>Every container app: the services azd deploys and the backing ones (Redis).</summary>
+    public IEnumerable<ContainerApp> AllContainerApps => OfType(ContainerAppType).Select(resource => new ContainerApp(resource));
+
+    /// <summary>The container apps azd deploys a service of azure.yaml to (found by their azd-service-name tag).</summary>
+    public IEnumerable<ContainerApp> ContainerApps => AllContainerApps.Where(app => app.Resource["tags"]?["azd-service-name"] is not null);
 
     public ContainerApp App(string name) => new(Resource(ContainerAppType, name));
 

@@ -9,7 +9,9 @@ namespace Deploy.Tests;
 /// The deployment cannot drift from the AppHost. The Aspire manifest the AppHost publishes is checked against the
 /// Bicep: every project resource is a container app of the same name; every binding has ingress of the same reach
 /// (external or internal) and transport on the container port that serves it; every environment variable is
-/// deployed with the same meaning; every secret parameter is a secure template parameter. Where the deployment
+/// deployed with the same meaning; every secret parameter is a secure template parameter; every container resource
+/// (Redis) is a container app of the same name, image, command and port, and a connection string to it is a secret
+/// holding the same address and password. Where the deployment
 /// differs on purpose, the allow-list below says so and why. Anything new in the AppHost fails here until someone
 /// maps it in infra/ or adds it to the allow-list.
 /// </summary>
@@ -77,13 +79,14 @@ public sealed partial class ManifestTests(DeploymentFixture deployment)
         var failures = new List<string>();
         foreach (var (name, type) in Manifest.ResourceTypes)
         {
-            if (!Manifest.Projects.ContainsKey(name) && !Manifest.Parameters.ContainsKey(name))
+            if (!Manifest.Projects.ContainsKey(name) && !Manifest.Parameters.ContainsKey(name)
+                && !Manifest.Containers.ContainsKey(name) && !Manifest.Values.ContainsKey(name))
             {
                 failures.Add($"{name}: resource type {type} has no rule here; map it in infra/ and teach ManifestTests its counterpart");
             }
         }
 
-        var apps = Deployed.ContainerApps.Select(app => app.Name).ToHashSet();
+        var apps = Deployed.AllContainerApps.Select(app => app.Name).ToHashSet();
         var azureYaml = AzdTests.AzureYamlServices(deployment.RepoRoot);
         foreach (var project in Manifest.Projects.Values)
         {
@@ -103,9 +106,14 @@ public sealed partial class ManifestTests(DeploymentFixture deployment)
             }
         }
 
-        foreach (var app in apps.Where(app => !Manifest.Projects.ContainsKey(app)))
+        foreach (var container in Manifest.Containers.Keys.Where(container => !apps.Contains(container)))
         {
-            failures.Add($"{app}: container app in the Bicep with no project resource in the AppHost");
+            failures.Add($"{container}: container resource of the AppHost has no container app in the Bicep");
+        }
+
+        foreach (var app in apps.Where(app => !Manifest.Projects.ContainsKey(app) && !Manifest.Containers.ContainsKey(app)))
+        {
+            failures.Add($"{app}: container app in the Bicep with no project or container resource in the AppHost");
         }
 
         AssertNoDrift(failures);
@@ -190,6 +198,66 @@ public sealed partial class ManifestTests(DeploymentFixture deployment)
                 if (problem is not null)
                 {
                     failures.Add($"{where}{(deployedName == name ? "" : $" (deployed as {deployedName})")}: {problem}");
+                }
+            }
+        }
+
+        AssertNoDrift(failures);
+    }
+
+    [Fact]
+    public void EveryContainerResourceIsAContainerAppWithTheSameImageCommandPortAndEnvironment()
+    {
+        var failures = new List<string>();
+        foreach (var container in Manifest.Containers.Values)
+        {
+            if (!TryApp(container.Name, failures, out var app))
+            {
+                continue;
+            }
+
+            var deployed = app.Container;
+            if ((string?)deployed["image"] != container.Image)
+            {
+                failures.Add($"{container.Name}: image {deployed["image"]} in the Bicep, {container.Image} in the AppHost");
+            }
+
+            string[] command = [.. deployed["command"]?.AsArray().Select(part => (string)part!) ?? []];
+            string[] entrypoint = container.Entrypoint is null ? [] : [container.Entrypoint];
+            if (!command.SequenceEqual(entrypoint))
+            {
+                failures.Add($"{container.Name}: command [{string.Join(", ", command)}] in the Bicep, entrypoint [{string.Join(", ", entrypoint)}] in the AppHost");
+            }
+
+            string[] args = [.. deployed["args"]?.AsArray().Select(arg => (string)arg!) ?? []];
+            if (!args.SequenceEqual(container.Args))
+            {
+                failures.Add($"{container.Name}: args [{string.Join(", ", args)}] in the Bicep, [{string.Join(", ", container.Args)}] in the AppHost");
+            }
+
+            // One TCP binding: the app's TCP ingress on the same container port, of the same reach.
+            foreach (var binding in container.Bindings.Values)
+            {
+                var ingress = app.Ingress;
+                if (binding.Transport != "tcp" || container.Bindings.Count > 1)
+                {
+                    failures.Add($"{container.Name}: binding {binding.Name} ({binding}) has no rule here; only one TCP binding maps to a container app's ingress");
+                }
+                else if ((string?)ingress["transport"] != "tcp" || (int?)ingress["targetPort"] != binding.TargetPort
+                    || (bool)ingress["external"]! != binding.External)
+                {
+                    failures.Add($"{container.Name}: binding {binding.Name} ({binding}) but ingress {ingress.ToJsonString()} in the Bicep");
+                }
+            }
+
+            foreach (var (name, manifestValue) in container.Env)
+            {
+                var problem = app.HasVariable(name)
+                    ? CompareValue(app, app.Variable(name), manifestValue, [])
+                    : $"= '{manifestValue}' in the AppHost has no counterpart in the Bicep";
+                if (problem is not null)
+                {
+                    failures.Add($"{container.Name}: {name}: {problem}");
                 }
             }
         }
@@ -393,6 +461,12 @@ public sealed partial class ManifestTests(DeploymentFixture deployment)
                 : $"secretRef {secretRef} holds {secret?["value"]?.ToString() ?? "nothing"}, expected the secure parameter {expected}";
         }
 
+        if (segments is [{ Expression: { Binding: null, Property: "connectionString" } connection }]
+            && Manifest.Containers.TryGetValue(connection.Resource, out var container) && container.ConnectionString is { } connectionString)
+        {
+            return CompareConnectionString(app, secretRef, container, connectionString);
+        }
+
         if (secretRef is not null)
         {
             return $"a secretRef ({secretRef}) in the Bicep, the plain value '{manifestValue}' in the AppHost";
@@ -427,6 +501,56 @@ public sealed partial class ManifestTests(DeploymentFixture deployment)
         return Regex.IsMatch(deployedValue, pattern.Append('$').ToString())
             ? null
             : $"'{deployedValue}' in the Bicep, but the AppHost's '{manifestValue}' means {pattern}";
+    }
+
+    /// <summary>
+    /// A connection string to a container resource carries its password: it must be a secret whose value is the same
+    /// address (the container app's TCP ingress, &lt;app&gt;:&lt;exposedPort&gt;) and the same secure parameter.
+    /// </summary>
+    private string? CompareConnectionString(ContainerApp app, string? secretRef, ManifestContainer container, string connectionString)
+    {
+        if (secretRef is null)
+        {
+            return $"the connection string to {container.Name} carries its password, but the Bicep sets a plain value instead of a secretRef";
+        }
+
+        if (app.Secrets.FirstOrDefault(s => (string?)s["name"] == secretRef)?["value"] is not { } secretValue)
+        {
+            return $"secretRef {secretRef} names no secret of {app.Name}";
+        }
+
+        if (!TryApp(container.Name, [], out var target))
+        {
+            return $"{container.Name} has no container app";
+        }
+
+        var expected = new StringBuilder();
+        foreach (var segment in Segments(connectionString))
+        {
+            var translated = segment.Expression switch
+            {
+                null => Translation.Of(segment.Text),
+                { Binding: not null, Property: "host" } reference when reference.Resource == container.Name => Translation.Of(container.Name),
+                { Binding: not null, Property: "port" } reference when reference.Resource == container.Name
+                    => Translation.Of(((int?)target.Ingress["exposedPort"])?.ToString(CultureInfo.InvariantCulture) ?? "<no exposedPort>"),
+                { Binding: null, Property: "value" } reference when Manifest.Parameters.TryGetValue(reference.Resource, out var parameter) && parameter.Secret
+                    => Translation.Of(ArmExpression.Parameter(AzdTests.BicepName(parameter.Name))),
+                { Binding: null, Property: "connectionString" } reference when Manifest.Values.TryGetValue(reference.Resource, out var value)
+                    => Translation.Of(value),
+                _ => Translation.Fail($"{segment.Text} in {container.Name}'s connection string has no rule here; teach ManifestTests how it is deployed"),
+            };
+            if (translated.Problem is not null)
+            {
+                return translated.Problem;
+            }
+
+            expected.Append(translated.Value);
+        }
+
+        var deployed = ArmExpression.ResolveWithParameters((string)secretValue!);
+        return deployed == expected.ToString()
+            ? null
+            : $"secret {secretRef} holds '{deployed}', but the AppHost's '{connectionString}' means '{expected}'";
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ public sealed class PlatformTests(DeploymentFixture deployment)
         Assert.Equal("Consumption", (string?)profile["workloadProfileType"]);
 
         Assert.Equal(3, deployment.Deployed.ContainerApps.Count());
-        Assert.All(deployment.Deployed.ContainerApps, app =>
+        Assert.All(deployment.Deployed.AllContainerApps, app =>
         {
             Assert.Equal((string?)environment["id"], (string?)app.Resource["properties"]!["environmentId"]);
             Assert.Equal((string?)profile["name"], (string?)app.Resource["properties"]!["workloadProfileName"]);

@@ -74,7 +74,7 @@ public sealed class ScaleAndLifecycleTests(DeploymentFixture deployment)
     [Fact]
     public void EachAppRunsOneActiveRevision()
     {
-        Assert.All(deployment.Deployed.ContainerApps, app =>
+        Assert.All(deployment.Deployed.AllContainerApps, app =>
             Assert.Equal("Single", (string?)app.Configuration["activeRevisionsMode"]));
     }
 }

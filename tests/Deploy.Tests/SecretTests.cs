@@ -7,6 +7,7 @@ public sealed class SecretTests(DeploymentFixture deployment)
     [Theory]
     [InlineData("metrics-api", "StreamTickets__SigningKey", "stream-tickets-signing-key", "streamTicketSigningKey")]
     [InlineData("dashboard-web", "Authentication__Schemes__OpenIdConnect__ClientSecret", "oidc-client-secret", "dashboardClientSecret")]
+    [InlineData("redis", "REDIS_PASSWORD", "redis-password", "redisPassword")]
     public void SecretSettingIsASecretReferenceBackedByASecureParameter(
         string appName, string variable, string secretName, string parameter)
     {
@@ -22,7 +23,7 @@ public sealed class SecretTests(DeploymentFixture deployment)
     [Fact]
     public void EverySecretReferenceResolvesAndNoVariableHasBothForms()
     {
-        Assert.All(deployment.Deployed.ContainerApps, app =>
+        Assert.All(deployment.Deployed.AllContainerApps, app =>
         {
             var secretNames = app.Secrets.Select(secret => (string)secret["name"]!).ToHashSet();
             foreach (var variable in app.Env)
@@ -38,7 +39,7 @@ public sealed class SecretTests(DeploymentFixture deployment)
     public void VariablesNamedLikeSecretsNeverCarryPlainValues()
     {
         string[] secretWords = ["secret", "key", "password", "token", "connectionstring"];
-        Assert.All(deployment.Deployed.ContainerApps, app =>
+        Assert.All(deployment.Deployed.AllContainerApps, app =>
         {
             foreach (var variable in app.Env)
             {
@@ -55,7 +56,8 @@ public sealed class SecretTests(DeploymentFixture deployment)
     public void OnlyTheAppThatNeedsASecretGetsIt()
     {
         Assert.Empty(deployment.Deployed.App("edge-proxy").Secrets);
-        Assert.Equal(["stream-tickets-signing-key"], deployment.Deployed.App("metrics-api").Secrets.Select(s => (string)s["name"]!));
+        Assert.Equal(["stream-tickets-signing-key", "redis-connection-string"], deployment.Deployed.App("metrics-api").Secrets.Select(s => (string)s["name"]!));
+        Assert.Equal(["redis-password"], deployment.Deployed.App("redis").Secrets.Select(s => (string)s["name"]!));
         Assert.Equal(["oidc-client-secret"], deployment.Deployed.App("dashboard-web").Secrets.Select(s => (string)s["name"]!));
     }
 }

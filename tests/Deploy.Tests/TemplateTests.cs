@@ -33,7 +33,7 @@ public sealed class TemplateTests(DeploymentFixture deployment)
             .Where(resource => ((string)resource["type"]!).StartsWith("Microsoft.App/", StringComparison.Ordinal))
             .ToArray();
 
-        Assert.Equal(5, appResources.Length); // environment, dashboard component, three apps
+        Assert.Equal(6, appResources.Length); // environment, dashboard component, three apps, Redis
         Assert.All(appResources, resource => Assert.Equal("2026-07-01", (string?)resource["apiVersion"]));
     }
 
@@ -103,6 +103,7 @@ public sealed class TemplateTests(DeploymentFixture deployment)
             var outputs = snapshot.Outputs.ToJsonString();
             Assert.DoesNotContain(DeploymentFixture.StreamTicketKeySentinel, outputs, StringComparison.Ordinal);
             Assert.DoesNotContain(DeploymentFixture.OidcClientSecretSentinel, outputs, StringComparison.Ordinal);
+            Assert.DoesNotContain(DeploymentFixture.RedisPasswordSentinel, outputs, StringComparison.Ordinal);
         });
     }
 
@@ -113,6 +114,7 @@ public sealed class TemplateTests(DeploymentFixture deployment)
         {
             Assert.DoesNotContain(DeploymentFixture.StreamTicketKeySentinel, snapshot.Text, StringComparison.Ordinal);
             Assert.DoesNotContain(DeploymentFixture.OidcClientSecretSentinel, snapshot.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(DeploymentFixture.RedisPasswordSentinel, snapshot.Text, StringComparison.Ordinal);
         });
     }
 
