@@ -167,19 +167,13 @@ public sealed class StreamTicketEvents(
     {
         var response = context.Response;
         response.Headers.Remove(HeaderNames.WWWAuthenticate);
-        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         response.SetRetryAfter(retryAfter);
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Stream tickets cannot be checked",
-                Detail = "The store that makes stream tickets single-use is unreachable, so no ticket is accepted. "
-                    + "The ticket was not spent: try it again after Retry-After, or mint a new one.",
-            },
-        });
+        // As the endpoint's own problems are: written whatever the request accepts (an EventSource asks for text/event-stream).
+        await TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Stream tickets cannot be checked",
+            detail: "The store that makes stream tickets single-use is unreachable, so no ticket is accepted. "
+                + "The ticket was not spent: try it again after Retry-After, or mint a new one.").ExecuteAsync(context);
     }
 
     /// <summary>Routing ignores case and a trailing slash, so the comparison does too.</summary>
