@@ -252,6 +252,32 @@ public sealed class RedisBackplaneTests
     }
 
     [Fact]
+    public async Task Redis_commands_are_traced_through_the_Aspire_client_as_children_of_the_request()
+    {
+        var redisSpans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static source => source.Name == "OpenTelemetry.Instrumentation.StackExchangeRedis",
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = redisSpans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var redis = await RedisServer.StartAsync();
+        await using var app = await StartReplicaAsync(redis);
+        using var client = app.CreateHttp1Client(null);
+
+        var ticket = await Requests.TicketAsync(client, TestTokens.DefaultAccessToken);
+        Assert.Equal(HttpStatusCode.OK, (await Requests.GetAsync(client, Requests.TicketQuery(ticket))).Status);
+
+        // The instrumentation turns profiled commands into spans on its own flush schedule (seconds).
+        await Eventually.TrueAsync(
+            () => redisSpans.Any(span => span.DisplayName == "SET" && span.ParentSpanId != default),
+            TimeSpan.FromSeconds(30),
+            "the ticket's SET is a span under the stream request");
+        Assert.DoesNotContain(redisSpans, span => span.TagObjects.Any(tag => tag.Value?.ToString()?.Contains(ticket, StringComparison.Ordinal) == true));
+    }
+
+    [Fact]
     public async Task Without_a_backplane_setting_nothing_Redis_is_registered()
     {
         await using var app = await TestApp.StartAsync();
