@@ -106,8 +106,8 @@ public sealed class StreamTicketEvents(
         }
         catch (TicketReplayCacheUnavailableException unavailable)
         {
-            // Fail closed: a ticket that cannot be proven unused is refused, and the challenge answers 503, not 401,
-            // so the client retries the same way rather than treating it as a bad ticket.
+            // Fail closed: a ticket that cannot be proven unused is refused. The challenge answers 503, not 401: the
+            // ticket is good and unspent, the outage is ours.
             AuthLog.TicketUnverifiable(logger);
             context.HttpContext.Items[UnavailableKey] = unavailable.RetryAfter;
             context.Fail("The stream ticket cannot be checked right now.");
@@ -139,7 +139,8 @@ public sealed class StreamTicketEvents(
 
     /// <summary>
     /// No WWW-Authenticate from this scheme (no oracle on why a ticket failed); the access-token scheme, challenged
-    /// alongside, answers 401 with a plain <c>Bearer</c> challenge.
+    /// alongside, answers 401 with a plain <c>Bearer</c> challenge. The one exception: a ticket the replay cache could
+    /// not check is 503 (<see cref="WriteUnavailableAsync"/>).
     /// </summary>
     public override async Task Challenge(JwtBearerChallengeContext context)
     {
