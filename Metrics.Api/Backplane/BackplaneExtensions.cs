@@ -7,6 +7,16 @@ namespace Metrics.Api.Backplane;
 public static class BackplaneExtensions
 {
     /// <summary>
+    /// <c>Streaming:Backplane</c>, read while services are registered (the choice decides which are), so other
+    /// registrations (the event hub) can follow the same setting. An unknown value throws, naming the key.
+    /// </summary>
+    public static BackplaneKind GetStreamBackplane(this IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return (configuration.GetSection(BackplaneOptions.SectionName).Get<BackplaneOptions>() ?? new BackplaneOptions()).Backplane;
+    }
+
+    /// <summary>
     /// What replicas share, chosen by <c>Streaming:Backplane</c>. <c>InMemory</c> (the default) registers nothing:
     /// the auth registrations keep their per-replica ticket cache and stream limiter. <c>Redis</c> registers the
     /// Aspire Redis client (<c>ConnectionStrings:redis</c>; logging and tracing from the integration) as
@@ -17,9 +27,7 @@ public static class BackplaneExtensions
     public static TBuilder AddStreamBackplane<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        // Read now, not at start: the choice decides what is registered. An unknown value throws here, naming the key.
-        var options = builder.Configuration.GetSection(BackplaneOptions.SectionName).Get<BackplaneOptions>() ?? new BackplaneOptions();
-        if (options.Backplane != BackplaneKind.Redis)
+        if (builder.Configuration.GetStreamBackplane() != BackplaneKind.Redis)
         {
             return builder;
         }
