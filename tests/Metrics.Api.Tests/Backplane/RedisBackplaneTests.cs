@@ -118,8 +118,9 @@ public sealed class RedisBackplaneTests
             using var doomedClient = StreamClients.Http1(doomed.Http1Address, carol);
             var stream = await OpenAsync(doomedClient);
             using var survivorClient = survivor.CreateHttp1Client(null);
-            // Longer than the TTL: the dead-to-be replica renews its lease.
-            await Task.Delay(ttl * 1.5);
+            // Past the lease's first expiry: the dead-to-be replica renews it.
+            var database = survivor.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+            await WaitPastFirstExpiryAsync(database, RedisUserStreamLimiter.KeyPrefix + "carol");
             Assert.Equal(HttpStatusCode.TooManyRequests, (await Requests.GetAsync(survivorClient, SseConnection.StreamPath, carol)).Status);
 
             // SIGKILL: no stream ends, no lease is released.
@@ -230,9 +231,12 @@ public sealed class RedisBackplaneTests
             streams.Add(await OpenAsync(app.CreateHttp1Client(TestTokens.Access($"user-{i % 3}"))));
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
-
         var database = app.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        for (var user = 0; user < 3; user++)
+        {
+            await WaitPastFirstExpiryAsync(database, $"{RedisUserStreamLimiter.KeyPrefix}user-{user}");
+        }
+
         for (var user = 0; user < 3; user++)
         {
             Assert.Equal(2, await database.SortedSetLengthAsync($"{RedisUserStreamLimiter.KeyPrefix}user-{user}"));
@@ -319,6 +323,30 @@ public sealed class RedisBackplaneTests
         }
 
         return TestApp.StartAsync(merged);
+    }
+
+    /// <summary>
+    /// Waits, by Redis's own clock, until every lease now in <paramref name="key"/> would have expired had nobody
+    /// renewed it; then checks that they were renewed.
+    /// </summary>
+    private static async Task WaitPastFirstExpiryAsync(IDatabase database, string key)
+    {
+        var leases = await database.SortedSetRangeByRankWithScoresAsync(key);
+        Assert.NotEmpty(leases);
+        var latest = leases.Max(static lease => lease.Score);
+        await EventuallyAsync(
+            async () => await RedisNowAsync(database) > latest + 100,
+            s_wait,
+            $"Redis's clock passes the first expiry of the leases in {key}");
+        var renewed = await database.SortedSetRangeByRankWithScoresAsync(key);
+        Assert.Equal(leases.Length, renewed.Length);
+        Assert.All(renewed, lease => Assert.True(lease.Score > latest, "renewed past its first expiry"));
+    }
+
+    private static async Task<double> RedisNowAsync(IDatabase database)
+    {
+        var time = (RedisResult[])(await database.ExecuteAsync("TIME"))!;
+        return ((long)time[0] * 1000) + ((long)time[1] / 1000);
     }
 
     private static async Task<SseConnection> OpenAsync(HttpClient client)
