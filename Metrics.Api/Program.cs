@@ -1,5 +1,6 @@
 using Metrics.Api.Apis;
 using Metrics.Api.Auth;
+using Metrics.Api.Backplane;
 using Metrics.Api.Hosting;
 using Metrics.Api.Sampling;
 using Metrics.Api.Streaming;
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddServerLimits();
 builder.AddMetricsStreaming();
+builder.AddStreamBackplane();
 builder.AddMetricsSampling();
 builder.AddMetricsApiAuth();
 builder.AddTicketRateLimiting();

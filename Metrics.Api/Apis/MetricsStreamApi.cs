@@ -32,7 +32,7 @@ public static class MetricsStreamApi
     /// allocated then), then streams: <c>ready</c> at once, a <c>gap</c> if events were lost, the missed events,
     /// live events and pings, and a farewell when the server ends it (<c>reauth</c> when the session does).
     /// </summary>
-    public static Results<ServerSentEventsResult<byte[]>, ProblemHttpResult> GetMetricsStream(
+    public static async Task<Results<ServerSentEventsResult<byte[]>, ProblemHttpResult>> GetMetricsStream(
         HttpContext context,
         [FromHeader(Name = LastEventIdHeader)] string? lastEventIdHeader,
         [FromQuery] string? lastEventId,
@@ -51,7 +51,7 @@ public static class MetricsStreamApi
         }
 
         var userId = StreamUser.From(context.User);
-        if (!services.Limiter.TryAcquire(userId, out var lease))
+        if (await services.Limiter.TryAcquireAsync(userId, context.RequestAborted) is not { } lease)
         {
             var limit = services.Limiter.MaxStreamsPerUser;
             AuthLog.StreamLimitReached(services.Logger, limit);
@@ -170,6 +170,6 @@ public sealed record StreamServices(
     IEventHub Hub,
     ControlEvents ControlEvents,
     IOptions<StreamingOptions> Options,
-    UserStreamLimiter Limiter,
+    IUserStreamLimiter Limiter,
     TimeProvider TimeProvider,
     ILogger<StreamServices> Logger);

@@ -43,7 +43,7 @@ public static class AuthExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITicketReplayCache, InMemoryTicketReplayCache>();
         services.AddSingleton<StreamTicketIssuer>();
-        services.AddSingleton<UserStreamLimiter>();
+        services.TryAddSingleton<IUserStreamLimiter, InMemoryUserStreamLimiter>();
         services.AddSingleton<StreamTicketEvents>();
         services.AddSingleton<AccessTokenEvents>();
         services.AddHostedService<StreamTicketKeyNotice>();

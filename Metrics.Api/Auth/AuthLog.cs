@@ -32,6 +32,10 @@ internal static partial class AuthLog
             + "(Development only). Replicas will not accept each other's tickets; the AppHost sets a shared key.")]
     public static partial void EphemeralTicketKey(ILogger logger);
 
+    [LoggerMessage(EventId = 1209, EventName = "StreamTicketUnverifiable", Level = LogLevel.Warning,
+        Message = "Refused a stream ticket with 503: the replay cache is unreachable, so it cannot be proven unused.")]
+    public static partial void TicketUnverifiable(ILogger logger);
+
     [LoggerMessage(EventId = 1207, EventName = "AccessTokenRejected", Level = LogLevel.Information,
         Message = "Rejected an access token: {Reason}")]
     public static partial void AccessTokenRejected(ILogger logger, string reason);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.Net.Http.Headers;
 
 namespace Metrics.Api.Auth;
 
@@ -14,6 +15,9 @@ public sealed class StreamTicketEvents(
     TimeProvider timeProvider,
     ILogger<StreamTicketEvents> logger) : JwtBearerEvents
 {
+    /// <summary>Set on a request whose ticket could not be checked (the replay cache was unreachable): its Retry-After.</summary>
+    private static readonly object UnavailableKey = new();
+
     /// <summary>A GET below <c>/api/stream</c>: the only requests whose query may carry a ticket.</summary>
     public static bool IsStreamRequest(HttpRequest request)
     {
@@ -95,7 +99,22 @@ public sealed class StreamTicketEvents(
         }
 
         var keepUntil = new DateTimeOffset(token.ValidTo, TimeSpan.Zero) + options.Value.ClockSkew;
-        if (!await replayCache.TryRedeemAsync(token.Id, keepUntil, context.HttpContext.RequestAborted))
+        bool redeemed;
+        try
+        {
+            redeemed = await replayCache.TryRedeemAsync(token.Id, keepUntil, context.HttpContext.RequestAborted);
+        }
+        catch (TicketReplayCacheUnavailableException unavailable)
+        {
+            // Fail closed: a ticket that cannot be proven unused is refused. The challenge answers 503, not 401: the
+            // ticket is good and unspent, the outage is ours.
+            AuthLog.TicketUnverifiable(logger);
+            context.HttpContext.Items[UnavailableKey] = unavailable.RetryAfter;
+            context.Fail("The stream ticket cannot be checked right now.");
+            return;
+        }
+
+        if (!redeemed)
         {
             AuthLog.TicketReplayed(logger);
             context.Fail("The stream ticket was already used.");
@@ -120,18 +139,42 @@ public sealed class StreamTicketEvents(
 
     /// <summary>
     /// No WWW-Authenticate from this scheme (no oracle on why a ticket failed); the access-token scheme, challenged
-    /// alongside, answers 401 with a plain <c>Bearer</c> challenge.
+    /// alongside, answers 401 with a plain <c>Bearer</c> challenge. The one exception: a ticket the replay cache could
+    /// not check is 503 (<see cref="WriteUnavailableAsync"/>).
     /// </summary>
-    public override Task Challenge(JwtBearerChallengeContext context)
+    public override async Task Challenge(JwtBearerChallengeContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         context.HandleResponse();
-        if (!context.Response.HasStarted)
+        if (context.Response.HasStarted)
         {
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
         }
 
-        return Task.CompletedTask;
+        if (context.HttpContext.Items[UnavailableKey] is TimeSpan retryAfter)
+        {
+            await WriteUnavailableAsync(context.HttpContext, retryAfter);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+    }
+
+    /// <summary>
+    /// 503 + Retry-After as a problem. This challenge runs after the access-token scheme's (the policy's order), so it
+    /// replaces that 401 and its <c>WWW-Authenticate</c>: the credential was fine, the service was not.
+    /// </summary>
+    private static async Task WriteUnavailableAsync(HttpContext context, TimeSpan retryAfter)
+    {
+        var response = context.Response;
+        response.Headers.Remove(HeaderNames.WWWAuthenticate);
+        response.SetRetryAfter(retryAfter);
+        // As the endpoint's own problems are: written whatever the request accepts (an EventSource asks for text/event-stream).
+        await TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Stream tickets cannot be checked",
+            detail: "The store that makes stream tickets single-use is unreachable, so no ticket is accepted. "
+                + "The ticket was not spent: try it again after Retry-After, or mint a new one.").ExecuteAsync(context);
     }
 
     /// <summary>Routing ignores case and a trailing slash, so the comparison does too.</summary>

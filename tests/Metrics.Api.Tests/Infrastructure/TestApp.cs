@@ -169,6 +169,16 @@ public sealed class TestApp : IAsyncDisposable
         {
             builder.UseEnvironment(environment);
             builder.WatchNoFiles();
+            // Program.cs reads some settings while registering services (Streaming:Backplane decides what is
+            // registered), before app configuration from here is applied; host settings are there from the start.
+            foreach (var (key, value) in settings)
+            {
+                if (value is not null)
+                {
+                    builder.UseSetting(key, value);
+                }
+            }
+
             builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.AddProvider(Logs));
             if (configureServices is not null)

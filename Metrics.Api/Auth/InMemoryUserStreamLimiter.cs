@@ -1,14 +1,9 @@
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 
 namespace Metrics.Api.Auth;
 
-/// <summary>
-/// Counts open streams per user on this replica. A lease is taken before a stream is allocated and released when
-/// the stream ends (the stream's finally, and the response's disposal as a backstop); a user at the limit gets
-/// nothing allocated at all.
-/// </summary>
-public sealed class UserStreamLimiter(IOptions<StreamLimitOptions> options)
+/// <summary>Counts open streams per user on this replica: the default, with no backplane.</summary>
+public sealed class InMemoryUserStreamLimiter(IOptions<StreamLimitOptions> options) : IUserStreamLimiter
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _open = new(StringComparer.Ordinal);
@@ -18,7 +13,7 @@ public sealed class UserStreamLimiter(IOptions<StreamLimitOptions> options)
 
     public TimeSpan RetryAfter { get; } = options.Value.RetryAfter;
 
-    public bool TryAcquire(string userId, [NotNullWhen(true)] out IDisposable? lease)
+    public ValueTask<IStreamLease?> TryAcquireAsync(string userId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(userId);
         lock (_lock)
@@ -26,15 +21,13 @@ public sealed class UserStreamLimiter(IOptions<StreamLimitOptions> options)
             var open = _open.GetValueOrDefault(userId);
             if (open >= _max)
             {
-                lease = null;
-                return false;
+                return ValueTask.FromResult<IStreamLease?>(null);
             }
 
             _open[userId] = open + 1;
         }
 
-        lease = new Lease(this, userId);
-        return true;
+        return ValueTask.FromResult<IStreamLease?>(new Lease(this, userId));
     }
 
     private void Release(string userId)
@@ -53,7 +46,7 @@ public sealed class UserStreamLimiter(IOptions<StreamLimitOptions> options)
         }
     }
 
-    private sealed class Lease(UserStreamLimiter owner, string userId) : IDisposable
+    private sealed class Lease(InMemoryUserStreamLimiter owner, string userId) : IStreamLease
     {
         private int _released;
 
