@@ -47,11 +47,17 @@ export interface ReadyData {
   heartbeatSeconds: number;
 }
 
-/** `gap` event: the resume id was too old (or from another process); what is still held follows. */
+/**
+ * `gap` event: events between `lastEventId` and `firstAvailableId` will not arrive. `not_held`: the resume id was
+ * too old (or from another process); what is still held follows. `lagging`: the stream fell behind and `skipped`
+ * older samples were superseded by newer ones; the newest follow.
+ */
 export interface GapData {
+  reason?: 'not_held' | 'lagging';
   lastEventId: number;
   firstAvailableId: number | null;
   latestId: number;
+  skipped?: number | null;
 }
 
 /** `shutdown`, `reconnect` and `reauth` events: the server is ending this stream. */

@@ -244,6 +244,9 @@ function describeGap(gap: GapData | null): string {
   if (!gap) {
     return 'events were missed';
   }
+  if (gap.reason === 'lagging') {
+    return `fell behind: skipped ${gap.skipped ?? 'some'} older events; newest from #${gap.firstAvailableId ?? gap.latestId}`;
+  }
   if (gap.lastEventId === 0) {
     // The page asked for everything held (resume after 0): a backfill, nothing was missed.
     return gap.firstAvailableId === null ? 'no history held yet; live from here' : `history from #${gap.firstAvailableId}, then live`;
