@@ -18,12 +18,15 @@ public sealed class ControlEvents
     public const string ShutdownType = "shutdown";
     public const string ReconnectType = "reconnect";
     public const string ReauthType = "reauth";
+    public const string BackplaneType = "backplane";
 
     private readonly StreamingOptions _options;
     private readonly byte[] _shutdownData;
     private readonly byte[] _reconnectData;
     private readonly byte[] _reauthData;
     private readonly byte[] _rebalanceData;
+    private readonly byte[] _backplaneAvailableData;
+    private readonly byte[] _backplaneUnavailableData;
 
     public ControlEvents(IOptions<StreamingOptions> options, IConfiguration configuration)
     {
@@ -43,6 +46,10 @@ public sealed class ControlEvents
         _reconnectData = SerializeFarewell("max_age", instanceId);
         _reauthData = SerializeFarewell("token_expired", instanceId);
         _rebalanceData = SerializeFarewell("rebalance", instanceId);
+        _backplaneAvailableData = JsonSerializer.SerializeToUtf8Bytes(
+            new BackplaneData(BackplaneData.Available, instanceId), ControlEventsJsonContext.Default.BackplaneData);
+        _backplaneUnavailableData = JsonSerializer.SerializeToUtf8Bytes(
+            new BackplaneData(BackplaneData.Unavailable, instanceId), ControlEventsJsonContext.Default.BackplaneData);
     }
 
     /// <summary>First event of every stream (a frame); its <c>retry</c> sets the client's reconnect delay.</summary>
@@ -60,6 +67,13 @@ public sealed class ControlEvents
     /// </summary>
     public static byte[] Skipped(long lastEventId, long? firstFollowingId, long latestId, long skipped) =>
         GapFrame(new GapData(GapData.Lagging, lastEventId, firstFollowingId, latestId, skipped));
+
+    /// <summary>
+    /// The shared event log became unavailable (this replica's streams stay open, with its own samples only) or
+    /// available again. Queued like any event; a lagging stream keeps only the newest of these.
+    /// </summary>
+    public StreamEvent Backplane(bool available, long timestamp) => new(
+        id: null, BackplaneType, available ? _backplaneAvailableData : _backplaneUnavailableData, timestamp, source: BackplaneType);
 
     /// <summary>The last event (a frame) for a stream that ends cleanly, or null when there is nobody to tell.</summary>
     public byte[]? Farewell(StreamEndReason? reason) => FarewellItem(reason) is { } item ? SseFrames.Format(item) : null;
@@ -106,3 +120,10 @@ public sealed record GapData(string Reason, long LastEventId, long? FirstAvailab
 }
 
 public sealed record FarewellData(string Reason, string InstanceId);
+
+/// <summary>The <c>backplane</c> event's data: whether the replica serving the stream reaches the shared event log.</summary>
+public sealed record BackplaneData(string Status, string InstanceId)
+{
+    public const string Available = "available";
+    public const string Unavailable = "unavailable";
+}

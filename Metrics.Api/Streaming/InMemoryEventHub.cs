@@ -26,8 +26,8 @@ public sealed class InMemoryEventHub : IEventHub
     {
         _subscribers = subscribers;
         _timeProvider = timeProvider;
-        _replay = new ReplayBuffer(options.Value.ReplayCapacity, options.Value.ReplayMaxAge, timeProvider);
         _latestId = timeProvider.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        _replay = new ReplayBuffer(options.Value.ReplayCapacity, options.Value.ReplayMaxAge, timeProvider, floor: _latestId);
     }
 
     /// <summary>The id of the newest event (the start-up seed when nothing was published yet).</summary>
@@ -60,7 +60,7 @@ public sealed class InMemoryEventHub : IEventHub
         {
             lock (_replayLock)
             {
-                var (replay, gap) = _replay.ReadAfter(lastEventId, _latestId);
+                var (replay, gap) = _replay.ReadAfter(lastEventId);
                 subscription.SetReplay(replay, gap);
             }
         }

@@ -24,7 +24,7 @@ public sealed class StreamEvent
     /// </param>
     public StreamEvent(long? id, string eventType, byte[] utf8Data, long timestamp, string? source = null)
     {
-        EnsureValidEventType(eventType);
+        ValidateEventType(eventType);
         ArgumentNullException.ThrowIfNull(utf8Data);
         if (id is < 0)
         {
@@ -61,7 +61,7 @@ public sealed class StreamEvent
     /// Event types are written verbatim after <c>event:</c>, so only a small token alphabet is allowed:
     /// nothing from a client, no CR or LF, can ever reach the wire as an event type.
     /// </summary>
-    private static void EnsureValidEventType(string eventType)
+    public static void ValidateEventType(string eventType)
     {
         ArgumentException.ThrowIfNullOrEmpty(eventType);
         if (eventType.Length > 64 || eventType.AsSpan().ContainsAnyExcept(s_eventTypeChars))

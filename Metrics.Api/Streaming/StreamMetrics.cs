@@ -16,6 +16,13 @@ public sealed class StreamMetrics
     public const string EventsSentName = "sse.server.events.sent";
     public const string EventsDroppedName = "sse.server.events.dropped";
     public const string EventsSkippedName = "sse.server.events.skipped";
+    public const string EventLogReadName = "sse.server.event_log.read";
+    public const string ReplayLookupsName = "sse.server.replay.lookups";
+
+    /// <summary>Attribute on replay lookups: where the missed events came from.</summary>
+    public const string ReplaySourceAttribute = "sse.replay.source";
+    public const string ReplayFromMemory = "memory";
+    public const string ReplayFromLog = "event_log";
 
     /// <summary>Attribute on cleanups and durations; values from <see cref="StreamEndReasonExtensions.ToTagValue"/>.</summary>
     public const string EndReasonAttribute = "sse.stream.end_reason";
@@ -25,6 +32,8 @@ public sealed class StreamMetrics
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _eventsDropped;
     private readonly Counter<long> _eventsSkipped;
+    private readonly Counter<long> _eventLogRead;
+    private readonly Counter<long> _replayLookups;
     private Func<long>? _sentEvents;
 
     public StreamMetrics(IMeterFactory meterFactory)
@@ -51,6 +60,10 @@ public sealed class StreamMetrics
             EventsSkippedName,
             unit: "{event}",
             description: "Number of events a lagging stream skipped because a newer event of the same source superseded them.");
+        _eventLogRead = meter.CreateCounter<long>(
+            EventLogReadName, unit: "{event}", description: "Number of events this replica read from the shared event log (Redis) to fan out.");
+        _replayLookups = meter.CreateCounter<long>(
+            ReplayLookupsName, unit: "{lookup}", description: "Number of resumed streams whose missed events were looked up, by where they came from.");
     }
 
     public void StreamOpened() => _activeStreams.Add(1);
@@ -67,6 +80,16 @@ public sealed class StreamMetrics
     public void ObserveSentEvents(Func<long> sentEvents) => _sentEvents = sentEvents;
 
     public void EventsSkipped(long count) => _eventsSkipped.Add(count);
+
+    public void EventsReadFromLog(int count)
+    {
+        if (count > 0)
+        {
+            _eventLogRead.Add(count);
+        }
+    }
+
+    public void ReplayLookup(string source) => _replayLookups.Add(1, new KeyValuePair<string, object?>(ReplaySourceAttribute, source));
 
     public void EventsDropped(long count) => _eventsDropped.Add(count);
 }

@@ -174,6 +174,14 @@ public sealed class StreamSubscribers
         }
     }
 
+    /// <summary>Offers <paramref name="streamEvent"/> to one stream (a status it must hear as it opens).</summary>
+    public void DeliverTo(StreamSubscription subscription, StreamEvent streamEvent)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(streamEvent);
+        subscription.TryEnqueue(streamEvent, TimeProvider.GetTimestamp(), _stalledAfterTicks, out _);
+    }
+
     /// <summary>Ends every open stream, and every stream opened from now on, for <paramref name="reason"/>.</summary>
     public int EndAll(StreamEndReason reason)
     {
