@@ -1,4 +1,5 @@
 using Dashboard.Web.Apis;
+using Metrics.Api.Contracts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;

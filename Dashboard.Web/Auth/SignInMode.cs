@@ -1,3 +1,5 @@
+using Metrics.Api.Contracts;
+
 namespace Dashboard.Web.Auth;
 
 /// <summary>How users sign in to the dashboard; decided once at start-up from configuration.</summary>

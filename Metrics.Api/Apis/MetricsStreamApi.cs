@@ -1,5 +1,3 @@
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using Metrics.Api.Auth;
 using Metrics.Api.Contracts;
 using Metrics.Api.Streaming;
@@ -32,7 +30,7 @@ public static class MetricsStreamApi
     /// allocated then), then streams: <c>ready</c> at once, a <c>gap</c> if events were lost, the missed events,
     /// live events and pings, and a farewell when the server ends it (<c>reauth</c> when the session does).
     /// </summary>
-    public static async Task<Results<ServerSentEventsResult<byte[]>, ProblemHttpResult>> GetMetricsStream(
+    public static async Task<Results<EventStreamResult, ProblemHttpResult>> GetMetricsStream(
         HttpContext context,
         [FromHeader(Name = LastEventIdHeader)] string? lastEventIdHeader,
         [FromQuery] string? lastEventId,
@@ -64,69 +62,32 @@ public static class MetricsStreamApi
 
         // Released when the stream ends (below); disposing the response covers a stream that never started.
         context.Response.RegisterForDispose(lease);
-        return TypedResults.ServerSentEvents(Stream(context, resumeAfter, lease, services));
+        return new EventStreamResult(_ => StreamAsync(context, resumeAfter, lease, services));
     }
 
-    // Subscribing happens inside the enumerator: the subscription exists only while the response
+    // Subscribing happens inside the response: the subscription exists only while the response
     // runs, and the finally below always removes it.
-    private static async IAsyncEnumerable<SseItem<byte[]>> Stream(
-        HttpContext context,
-        long? resumeAfter,
-        IDisposable lease,
-        StreamServices services,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async Task StreamAsync(HttpContext context, long? resumeAfter, IDisposable lease, StreamServices services)
     {
         var abort = new RequestAbort(context);
-        var request = new SubscriptionRequest(StreamUser.From(context.User), resumeAfter) { AbortTransport = abort.Abort };
-        using var subscription = await services.Hub.SubscribeAsync(request, cancellationToken);
-        // Every way a stream ends goes through TryEnd, which completes the queue: the loop below
-        // then finishes normally. Nothing here waits on a token, so nothing throws on disconnect.
-        using var disconnected = context.RequestAborted.UnsafeRegister(
-            static s => ((StreamSubscription)s!).TryEnd(StreamEndReason.ClientDisconnect), subscription);
-        using var revoked = BoundBySession(subscription, context, services);
-
         try
         {
-            yield return services.ControlEvents.Ready;
-            subscription.RecordSent();
-
-            if (subscription.Gap is { } gap)
-            {
-                yield return ControlEvents.Gap(gap);
-                subscription.RecordSent();
-            }
-
-            foreach (var missed in subscription.Replay)
-            {
-                if (subscription.IsEnded)
-                {
-                    break;
-                }
-
-                yield return missed.Item;
-                subscription.RecordSent();
-            }
-
-            var live = subscription.Live;
-            while (!subscription.IsEnded && await live.WaitToReadAsync(CancellationToken.None))
-            {
-                while (!subscription.IsEnded && live.TryRead(out var streamEvent))
-                {
-                    yield return streamEvent.Item;
-                    subscription.RecordSent();
-                }
-            }
-
-            if (services.ControlEvents.Farewell(subscription.EndReason) is { } farewell)
-            {
-                yield return farewell;
-                subscription.RecordSent();
-            }
+            var request = new SubscriptionRequest(StreamUser.From(context.User), resumeAfter) { AbortTransport = abort.Abort };
+            using var subscription = await services.Hub.SubscribeAsync(request, context.RequestAborted);
+            // Every way a stream ends goes through TryEnd, which wakes the writer: it then writes the farewell
+            // (if there is anyone to tell) and returns. Nothing waits on a token, so nothing throws on disconnect.
+            using var disconnected = context.RequestAborted.UnsafeRegister(
+                static s => ((StreamSubscription)s!).TryEnd(StreamEndReason.ClientDisconnect), subscription);
+            using var revoked = BoundBySession(subscription, context, services);
+            await new EventStreamWriter(context, subscription).WriteAsync(services.ControlEvents);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; the subscription has already counted it.
         }
         finally
         {
-            // The enumerator is disposed before the response completes: from here on the
-            // context may be reused, so a late slow-consumer abort must not touch it.
+            // From here on the context may be reused, so a late slow-consumer abort must not touch it.
             abort.RequestFinished();
             lease.Dispose();
         }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Metrics.Api.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Metrics.Api.Auth;

@@ -21,7 +21,7 @@ public static class BackplaneExtensions
     /// the auth registrations keep their per-replica ticket cache and stream limiter. <c>Redis</c> registers the
     /// Aspire Redis client (<c>ConnectionStrings:redis</c>; logging and tracing from the integration) as
     /// <see cref="StackExchange.Redis.IConnectionMultiplexer"/>, a Degraded-on-failure health check, the shared ticket
-    /// replay cache and the cross-replica stream limiter with its renewal loop. Order-independent with
+    /// replay cache, the cross-replica stream limiter with its renewal loop, and the event log as the stream's hub. Order-independent with
     /// <c>AddMetricsApiAuth</c>: those register with TryAdd, these replace.
     /// </summary>
     public static TBuilder AddStreamBackplane<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -56,6 +56,7 @@ public static class BackplaneExtensions
         services.TryAddSingleton<RedisUserStreamLimiter>();
         services.Replace(ServiceDescriptor.Singleton<IUserStreamLimiter>(static sp => sp.GetRequiredService<RedisUserStreamLimiter>()));
         services.AddHostedService<StreamLeaseRenewalService>();
+        services.AddRedisEventLog();
         services.AddHealthChecks().AddCheck<RedisBackplaneHealthCheck>(
             RedisBackplaneHealthCheck.Name, failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(2));
         return builder;

@@ -7,5 +7,6 @@ namespace Metrics.Api.Streaming;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ReadyData))]
 [JsonSerializable(typeof(GapData))]
+[JsonSerializable(typeof(BackplaneData))]
 [JsonSerializable(typeof(FarewellData))]
 public sealed partial class ControlEventsJsonContext : JsonSerializerContext;

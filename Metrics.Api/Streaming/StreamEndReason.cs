@@ -6,7 +6,7 @@ public enum StreamEndReason
     /// <summary>The client went away (closed the tab, reset the HTTP/2 stream, dropped the connection).</summary>
     ClientDisconnect,
 
-    /// <summary>The client did not keep up: its bounded queue overflowed and the transport was cut.</summary>
+    /// <summary>The client read nothing for <c>StalledStreamTimeout</c> while events waited; the transport was cut.</summary>
     SlowConsumer,
 
     /// <summary>The stream reached its maximum age and was asked to reconnect.</summary>

@@ -8,8 +8,8 @@ internal static partial class StreamLog
     public static partial void StreamEnded(ILogger logger, StreamEndReason reason, TimeSpan duration, long sentEvents);
 
     [LoggerMessage(EventId = 1102, EventName = "SlowConsumerCut", Level = LogLevel.Information,
-        Message = "Cut a stream whose client stopped reading: {QueueCapacity} events were already waiting.")]
-    public static partial void SlowConsumerCut(ILogger logger, int queueCapacity);
+        Message = "Cut a stream whose client stopped reading: events waited longer than {StalledStreamTimeout}.")]
+    public static partial void SlowConsumerCut(ILogger logger, TimeSpan stalledStreamTimeout);
 
     [LoggerMessage(EventId = 1103, EventName = "StreamsEndingForShutdown", Level = LogLevel.Information,
         Message = "Shutting down: sent the farewell to {StreamCount} open streams.")]

@@ -15,9 +15,19 @@ public sealed class StreamingOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:50")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Live events a stream may have waiting; one more and it is cut as a slow consumer.</summary>
+    /// <summary>
+    /// Live events a stream may have waiting. One more and the queue keeps only the newest event of each source
+    /// (a <c>gap</c> event tells the client how many it skipped): a lagging client gets coarser, not cut.
+    /// </summary>
     [Range(4, 100_000)]
     public int QueueCapacity { get; set; } = 128;
+
+    /// <summary>
+    /// A stream whose events have waited this long without the response taking any (the client reads nothing) is
+    /// cut as a slow consumer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StalledStreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Events kept for resuming (count bound). 0 turns replay off.</summary>
     [Range(0, 1_000_000)]

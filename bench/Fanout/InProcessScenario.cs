@@ -149,22 +149,24 @@ public static class InProcessScenario
 
         public volatile bool RecordLatency;
 
-        /// <summary>The endpoint's loop, minus the SSE formatter.</summary>
+        /// <summary>The endpoint's loop (EventStreamWriter), minus the response writes.</summary>
         public async Task RunAsync(TimeProvider time)
         {
-            var live = Subscription.Live;
-            while (!Subscription.IsEnded && await live.WaitToReadAsync(CancellationToken.None))
+            var batch = new List<StreamEvent>();
+            while (await Subscription.WaitToReadAsync())
             {
-                while (!Subscription.IsEnded && live.TryRead(out var streamEvent))
+                batch.Clear();
+                Subscription.TakeQueued(batch);
+                foreach (var streamEvent in batch)
                 {
                     if (RecordLatency && LatencyCount < Latencies.Length)
                     {
                         Latencies[LatencyCount++] = time.GetElapsedTime(streamEvent.Timestamp).TotalMilliseconds;
                     }
-
-                    Subscription.RecordSent();
-                    Interlocked.Increment(ref Received);
                 }
+
+                Subscription.RecordSent(batch.Count);
+                Interlocked.Add(ref Received, batch.Count);
             }
         }
     }

@@ -12,7 +12,7 @@ public class ReplayBufferTests
     {
         var buffer = Filled(capacity: 10, ids: 101..111);
 
-        var (events, gap) = buffer.ReadAfter(105, latestId: 110);
+        var (events, gap) = buffer.ReadAfter(105);
 
         Assert.Null(gap);
         Assert.Equal([106L, 107, 108, 109, 110], events.Select(e => e.Id!.Value));
@@ -23,7 +23,7 @@ public class ReplayBufferTests
     {
         var buffer = Filled(capacity: 10, ids: 101..111);
 
-        var (events, gap) = buffer.ReadAfter(110, latestId: 110);
+        var (events, gap) = buffer.ReadAfter(110);
 
         Assert.Empty(events);
         Assert.Null(gap);
@@ -34,7 +34,7 @@ public class ReplayBufferTests
     {
         var buffer = Filled(capacity: 3, ids: 101..111);
 
-        var (events, gap) = buffer.ReadAfter(107, latestId: 110);
+        var (events, gap) = buffer.ReadAfter(107);
 
         Assert.Null(gap);
         Assert.Equal([108L, 109, 110], events.Select(e => e.Id!.Value));
@@ -45,7 +45,7 @@ public class ReplayBufferTests
     {
         var buffer = Filled(capacity: 3, ids: 101..111);
 
-        var (events, gap) = buffer.ReadAfter(106, latestId: 110);
+        var (events, gap) = buffer.ReadAfter(106);
 
         Assert.Equal(new ResumeGap(106, 108, 110), gap);
         Assert.Equal([108L, 109, 110], events.Select(e => e.Id!.Value));
@@ -54,13 +54,13 @@ public class ReplayBufferTests
     [Fact]
     public void Events_older_than_the_age_bound_are_gone()
     {
-        var buffer = new ReplayBuffer(100, TimeSpan.FromSeconds(10), _time);
+        var buffer = new ReplayBuffer(100, TimeSpan.FromSeconds(10), _time, floor: 0);
         buffer.Append(Event(1));
         _time.Advance(TimeSpan.FromSeconds(8));
         buffer.Append(Event(2));
         _time.Advance(TimeSpan.FromSeconds(3));
 
-        var (events, gap) = buffer.ReadAfter(0, latestId: 2);
+        var (events, gap) = buffer.ReadAfter(0);
 
         Assert.Equal(new ResumeGap(0, 2, 2), gap);
         Assert.Equal([2L], events.Select(e => e.Id!.Value));
@@ -71,7 +71,7 @@ public class ReplayBufferTests
     {
         var buffer = Filled(capacity: 10, ids: 101..111);
 
-        var (_, gap) = buffer.ReadAfter(5_000, latestId: 110);
+        var (_, gap) = buffer.ReadAfter(5_000);
 
         Assert.Equal(new ResumeGap(5_000, 101, 110), gap);
     }
@@ -79,18 +79,43 @@ public class ReplayBufferTests
     [Fact]
     public void With_replay_off_any_old_id_is_a_gap()
     {
-        var buffer = new ReplayBuffer(0, TimeSpan.FromMinutes(1), _time);
+        var buffer = new ReplayBuffer(0, TimeSpan.FromMinutes(1), _time, floor: 0);
         buffer.Append(Event(1));
 
-        var (events, gap) = buffer.ReadAfter(0, latestId: 1);
+        var (events, gap) = buffer.ReadAfter(0);
 
         Assert.Empty(events);
         Assert.Equal(new ResumeGap(0, null, 1), gap);
     }
 
+    [Fact]
+    public void Ids_need_not_be_contiguous_only_the_floor_says_what_was_lost()
+    {
+        var buffer = new ReplayBuffer(3, TimeSpan.FromMinutes(5), _time, floor: 1000);
+        foreach (var id in new long[] { 1003, 1010, 1011, 2000, 2500 })
+        {
+            buffer.Append(Event(id));
+        }
+
+        // Held: 1011, 2000, 2500; 1010 was evicted, so the floor is 1010.
+        var (events, gap) = buffer.ReadAfter(1010);
+        Assert.Null(gap);
+        Assert.Equal([1011L, 2000, 2500], events.Select(e => e.Id!.Value));
+
+        (events, gap) = buffer.ReadAfter(2000);
+        Assert.Null(gap);
+        Assert.Equal([2500L], events.Select(e => e.Id!.Value));
+
+        (events, gap) = buffer.ReadAfter(1003);
+        Assert.Equal(new ResumeGap(1003, 1011, 2500), gap);
+        Assert.Equal(3, events.Count);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => buffer.Append(Event(2500)));
+    }
+
     private ReplayBuffer Filled(int capacity, Range ids)
     {
-        var buffer = new ReplayBuffer(capacity, TimeSpan.FromMinutes(5), _time);
+        var buffer = new ReplayBuffer(capacity, TimeSpan.FromMinutes(5), _time, floor: ids.Start.Value - 1);
         for (var id = ids.Start.Value; id < ids.End.Value; id++)
         {
             buffer.Append(Event(id));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using Metrics.Api.Streaming;
 using Metrics.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,13 +16,61 @@ public class SlowConsumerTests(ITestOutputHelper output)
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
 
     [Fact]
+    public async Task A_client_that_reads_slowly_skips_to_the_newest_samples_with_a_gap_and_stays_connected()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Streaming:QueueCapacity"] = "4" });
+        var meterFactory = app.Services.GetRequiredService<IMeterFactory>();
+        using var cleanups = new MetricCollector<long>(meterFactory, StreamMetrics.MeterName, StreamMetrics.CleanupsName);
+        using var http1 = app.CreateHttp1Client();
+        await using var slow = await SseConnection.OpenAsync(http1);
+        await slow.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+
+        // 300 events of 64 KiB while the client reads nothing: far more than the socket buffers hold.
+        var payload = $"{{\"pad\":\"{new string('x', 64 * 1024)}\"}}";
+        var first = await app.PublishAsync("metrics", payload);
+        var last = first;
+        for (var i = 1; i < 300; i++)
+        {
+            last = await app.PublishAsync("metrics", payload);
+        }
+
+        // Then it reads: the newest events arrive, after gaps that count what was skipped.
+        var metricIds = new List<long>();
+        var gaps = new List<JsonElement>();
+        while (metricIds.Count == 0 || metricIds[^1] != last)
+        {
+            var item = await slow.ReadAsync(s_wait) ?? throw new InvalidOperationException("the stream ended");
+            switch (item.EventType)
+            {
+                case "metrics":
+                    metricIds.Add(long.Parse(item.EventId!, System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                case ControlEvents.GapType:
+                    gaps.Add(JsonDocument.Parse(item.Data).RootElement.Clone());
+                    break;
+            }
+        }
+
+        output.WriteLine($"{metricIds.Count} of 300 events written, {gaps.Count} gaps");
+        Assert.NotEmpty(gaps);
+        Assert.All(gaps, g => Assert.Equal("lagging", g.GetProperty("reason").GetString()));
+        Assert.True(metricIds.Count < 300, "some events were skipped");
+        Assert.Equal(metricIds.Order(), metricIds);
+        Assert.Equal(metricIds.Distinct(), metricIds);
+        Assert.Equal(300, metricIds.Count + gaps.Sum(g => g.GetProperty("skipped").GetInt64()));
+        Assert.Equal(1, app.Subscribers.Count);
+        Assert.Empty(cleanups.GetMeasurementSnapshot());
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_is_cut_within_the_bound_while_the_others_keep_flowing()
     {
-        // Five seconds of backlog at 50 events/s: a healthy reader on a busy machine never hits it.
+        // Five seconds of backlog at 50 events/s: a healthy reader on a busy machine never skips an event.
         const int QueueCapacity = 256;
         await using var app = await TestApp.StartAsync(new Dictionary<string, string?>
         {
             ["Streaming:QueueCapacity"] = QueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Streaming:StalledStreamTimeout"] = "00:00:02",
         });
         var meterFactory = app.Services.GetRequiredService<IMeterFactory>();
         using var cleanups = new MetricCollector<long>(meterFactory, StreamMetrics.MeterName, StreamMetrics.CleanupsName);

@@ -3,6 +3,7 @@ using System.Net.ServerSentEvents;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Metrics.Api.Contracts;
 
 namespace AppHost.Tests.Infrastructure;
 
@@ -21,15 +22,11 @@ internal sealed class DevelopmentAccessTokens
 
     public string AppHostArgument => $"--Parameters:development-issuer-signing-key={KeyBase64}";
 
-    public string Mint(string user) => Jwt(
-        new { alg = "HS256", typ = "at+jwt" },
-        new
-        {
-            iss = Issuer, aud = Audience, sub = user, name = user, scope = "metrics.read", jti = Guid.NewGuid().ToString("N"),
-            iat = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), exp = DateTimeOffset.UtcNow.AddMinutes(15).ToUnixTimeSeconds(),
-        },
-        Key);
+    /// <summary>An access token for <paramref name="user"/>, exactly as Dashboard.Web mints it (<see cref="DevelopmentTokens"/>).</summary>
+    public string Mint(string user) => DevelopmentTokens.Mint(
+        new DevelopmentIssuerOptions { SigningKey = KeyBase64, Issuer = Issuer, Audience = Audience }, user, user, DateTimeOffset.UtcNow).Token;
 
+    /// <summary>Any JWS-shaped string, for tests that forge one (HS256 over whatever header and payload they give).</summary>
     public static string Jwt(object header, object payload, byte[] key)
     {
         var input = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(header))}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(payload))}";

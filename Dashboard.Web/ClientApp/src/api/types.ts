@@ -1,6 +1,6 @@
 // Every wire type the dashboard reads, in one place. They mirror, field for field:
 // - Metrics.Api/Sampling/MetricsSample.cs            (the `metrics` event, camelCase JSON)
-// - Metrics.Api/Streaming/ControlEvents.cs           (`ready`, `gap`, `shutdown`, `reconnect`, `reauth`)
+// - Metrics.Api/Streaming/ControlEvents.cs           (`ready`, `gap`, `backplane`, `shutdown`, `reconnect`, `reauth`)
 // - Dashboard.Web/Apis/BffApi.cs                     (the /bff/* endpoints)
 
 /** `metrics` event: one sample of one Metrics.Api replica. */
@@ -47,11 +47,17 @@ export interface ReadyData {
   heartbeatSeconds: number;
 }
 
-/** `gap` event: the resume id was too old (or from another process); what is still held follows. */
+/**
+ * `gap` event: events between `lastEventId` and `firstAvailableId` will not arrive. `not_held`: the resume id was
+ * too old (or from another process); what is still held follows. `lagging`: the stream fell behind and `skipped`
+ * older samples were superseded by newer ones; the newest follow.
+ */
 export interface GapData {
+  reason?: 'not_held' | 'lagging';
   lastEventId: number;
   firstAvailableId: number | null;
   latestId: number;
+  skipped?: number | null;
 }
 
 /** `shutdown`, `reconnect` and `reauth` events: the server is ending this stream. */
@@ -60,8 +66,17 @@ export interface FarewellData {
   instanceId: string;
 }
 
+/**
+ * `backplane` event: whether the replica serving this stream reaches the shared event log (Redis). While it
+ * does not, the stream stays open with that replica's own samples only.
+ */
+export interface BackplaneData {
+  status: 'available' | 'unavailable';
+  instanceId: string;
+}
+
 /** The event types the metrics stream sends. `heartbeat` is accepted as an alias of `ping`. */
-export const StreamEventTypes = ['ready', 'metrics', 'ping', 'heartbeat', 'gap', 'reauth', 'reconnect', 'shutdown'] as const;
+export const StreamEventTypes = ['ready', 'metrics', 'ping', 'heartbeat', 'gap', 'backplane', 'reauth', 'reconnect', 'shutdown'] as const;
 export type StreamEventType = (typeof StreamEventTypes)[number];
 
 /** One event as the dashboard sees it (from the EventSource transport). */

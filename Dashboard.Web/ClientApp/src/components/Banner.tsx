@@ -4,11 +4,13 @@ export interface BannerProps {
   stream: StreamState;
   now: number;
   lastSampleAt: number | null;
+  /** The replica serving the stream, when it cannot reach the shared event log. */
+  backplaneUnavailableAt?: string | null;
   onRetry: () => void;
 }
 
 /** One sentence about what is wrong, if anything, and what happens next. */
-export function Banner({ stream, now, lastSampleAt, onRetry }: BannerProps) {
+export function Banner({ stream, now, lastSampleAt, backplaneUnavailableAt, onRetry }: BannerProps) {
   let tone: 'warn' | 'info' | null = null;
   let text = '';
   let retry = false;
@@ -28,6 +30,9 @@ export function Banner({ stream, now, lastSampleAt, onRetry }: BannerProps) {
   } else if (stream.status === 'stopped' && stream.stopReason === 'hidden') {
     tone = 'info';
     text = 'Paused while this tab was in the background; it resumes when you come back.';
+  } else if (stream.status === 'live' && backplaneUnavailableAt) {
+    tone = 'warn';
+    text = `${backplaneUnavailableAt} cannot reach the shared event log: showing its own samples only until it is back.`;
   } else if (stream.status === 'live' && lastSampleAt !== null && now - lastSampleAt > 10_000) {
     tone = 'warn';
     text = 'Connected, but no new samples for a while: the metrics service may be overloaded.';

@@ -68,7 +68,13 @@ export function Dashboard({ user, onSignedOut }: DashboardProps) {
       data-last-event-id={stream.lastEventId ?? ''}
     >
       <ConnectionStatus stream={stream} now={now} />
-      <Banner stream={stream} now={now} lastSampleAt={snapshot.lastSampleAt} onRetry={stream.reconnectNow} />
+      <Banner
+        stream={stream}
+        now={now}
+        lastSampleAt={snapshot.lastSampleAt}
+        backplaneUnavailableAt={snapshot.backplaneUnavailableAt}
+        onRetry={stream.reconnectNow}
+      />
       <MetricCards instances={snapshot.instances} stale={stale} />
       <section className="charts" aria-label="Last five minutes">
         <TimeSeriesChart title="Process CPU" instances={snapshot.instances} select={selectCpu} format={percent} />

@@ -59,6 +59,24 @@ describe('DashboardStore', () => {
     expect(gaps).toEqual([{ lastEventId: 5, firstAvailableId: 9, latestId: 12 }]);
   });
 
+  it('says how many samples a lagging stream skipped', () => {
+    const store = new DashboardStore({ now: () => now });
+    store.apply(message('gap', { reason: 'lagging', lastEventId: 5, firstAvailableId: 140, latestId: 140, skipped: 134 }));
+    expect(store.getSnapshot().log[0].summary).toBe('fell behind: skipped 134 older events; newest from #140');
+  });
+
+  it('says when the replica cannot reach the shared event log, and when it can again', () => {
+    const store = new DashboardStore({ now: () => now });
+    store.apply(message('backplane', { status: 'unavailable', instanceId: 'metrics-api-1' }));
+    expect(store.getSnapshot().backplaneUnavailableAt).toBe('metrics-api-1');
+    store.apply(message('backplane', { status: 'available', instanceId: 'metrics-api-1' }));
+    expect(store.getSnapshot().backplaneUnavailableAt).toBeNull();
+    expect(store.getSnapshot().log.map((e) => e.summary)).toEqual([
+      'metrics-api-1 cannot reach the shared event log: its own samples only',
+      'metrics-api-1 reaches the shared event log again',
+    ]);
+  });
+
   it('drops instances that stopped reporting', () => {
     const store = new DashboardStore({ instanceExpiryMs: 30_000, now: () => now });
     store.apply(metrics('a', '1', 1000));

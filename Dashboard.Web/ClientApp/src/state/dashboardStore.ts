@@ -1,7 +1,7 @@
 // What the dashboard knows: the newest sample and a few minutes of history per Metrics.Api
 // replica, and a bounded log of received events. Framework-free (useSyncExternalStore reads it).
 
-import type { GapData, FarewellData, MetricsSample, ReadyData, StreamMessage } from '../api/types';
+import type { BackplaneData, GapData, FarewellData, MetricsSample, ReadyData, StreamMessage } from '../api/types';
 
 export interface SeriesPoint {
   /** Sample time, unix seconds (uPlot's time unit). */
@@ -39,6 +39,8 @@ export interface DashboardSnapshot {
   receivedIds: readonly number[];
   gaps: readonly GapData[];
   lastSampleAt: number | null;
+  /** The replica that reported it cannot reach the shared event log, or null when all is well. */
+  backplaneUnavailableAt: string | null;
 }
 
 export interface DashboardStoreOptions {
@@ -73,6 +75,7 @@ export class DashboardStore {
   private gaps: GapData[] = [];
   private seq = 0;
   private lastSampleAt: number | null = null;
+  private backplaneUnavailableAt: string | null = null;
   private snapshot: DashboardSnapshot;
 
   constructor(options: DashboardStoreOptions = {}) {
@@ -109,7 +112,19 @@ export class DashboardStore {
         this.addLog(message, describeGap(gap));
         break;
       }
+      case 'backplane': {
+        const status = parseJson<BackplaneData>(message.data);
+        this.backplaneUnavailableAt = status?.status === 'unavailable' ? status.instanceId : null;
+        this.addLog(
+          message,
+          status?.status === 'unavailable'
+            ? `${status.instanceId} cannot reach the shared event log: its own samples only`
+            : `${status?.instanceId ?? 'the server'} reaches the shared event log again`,
+        );
+        break;
+      }
       case 'ready': {
+        this.backplaneUnavailableAt = null;
         const ready = parseJson<ReadyData>(message.data);
         this.addLog(message, ready ? `connected to ${ready.instanceId}` : 'connected');
         break;
@@ -135,6 +150,7 @@ export class DashboardStore {
     this.receivedIds = [];
     this.gaps = [];
     this.lastSampleAt = null;
+    this.backplaneUnavailableAt = null;
     this.publish();
   }
 
@@ -236,6 +252,7 @@ export class DashboardStore {
       receivedIds: this.receivedIds.slice(),
       gaps: this.gaps.slice(),
       lastSampleAt: this.lastSampleAt,
+      backplaneUnavailableAt: this.backplaneUnavailableAt,
     };
   }
 }
@@ -243,6 +260,9 @@ export class DashboardStore {
 function describeGap(gap: GapData | null): string {
   if (!gap) {
     return 'events were missed';
+  }
+  if (gap.reason === 'lagging') {
+    return `fell behind: skipped ${gap.skipped ?? 'some'} older events; newest from #${gap.firstAvailableId ?? gap.latestId}`;
   }
   if (gap.lastEventId === 0) {
     // The page asked for everything held (resume after 0): a backfill, nothing was missed.
