@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using LoadTool.Load;
-
-namespace LoadTool.Suite;
+namespace LoadTool;
 
 /// <summary>
 /// Profiles of one .NET process under load, in a pass of their own after the measured scenarios:
@@ -22,19 +19,19 @@ public static class Profiler
 
     public static bool HasPerf => File.Exists(Perf);
 
-    public static async Task<ProfileResult?> CollectAsync(SuiteOptions options, ProcessRegistry registry, string target, string processName, int pid, string label)
+    public static async Task<ProfileResult?> CollectAsync(SuiteOptions options, string target, string processName, int pid, string label)
     {
         var dir = Path.Combine(options.ResultsDir, "profiles");
         Directory.CreateDirectory(dir);
         var stem = Path.Combine(dir, $"{target}-{label}-{processName}");
-        var countersTask = CountersAsync(options, registry, pid, stem + ".counters.csv");
-        var cpu = HasPerf ? await PerfAsync(options, registry, pid, stem + ".perf.data") : await DotnetTraceAsync(options, registry, pid, stem + ".nettrace");
+        var countersTask = CountersAsync(options, pid, stem + ".counters.csv");
+        var cpu = HasPerf ? await PerfAsync(options, pid, stem + ".perf.data") : await DotnetTraceAsync(options, pid, stem + ".nettrace");
         var counters = await countersTask;
         return cpu is null ? null : new ProfileResult(target, processName, label, cpu.Value.Tool, Path.GetRelativePath(options.Repo, cpu.Value.File), cpu.Value.Summary, counters);
     }
 
     /// <summary>dotnet-gcdump of the process: largest types, per stream, and what a full GC gives back.</summary>
-    public static async Task<string?> HeapAsync(SuiteOptions options, ProcessRegistry registry, string target, string processName, int pid, string label, int streams)
+    public static async Task<string?> HeapAsync(SuiteOptions options, string target, string processName, int pid, string label, int streams)
     {
         var gcdump = Path.Combine(options.Tools, "dotnet-gcdump");
         if (!File.Exists(gcdump))
@@ -44,7 +41,7 @@ public static class Profiler
 
         var file = Path.Combine(options.ResultsDir, "profiles", $"{target}-{label}-{processName}.gcdump");
         var rssBefore = ProcStats.ResidentBytes(pid);
-        var (code, output) = await RunAsync(registry, gcdump, ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", file], TimeSpan.FromSeconds(120));
+        var (code, output) = await Child.RunAsync(gcdump, ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", file], TimeSpan.FromSeconds(120));
         await Task.Delay(1000);
         var rssAfter = ProcStats.ResidentBytes(pid);
         if (code != 0 || !File.Exists(file))
@@ -52,7 +49,7 @@ public static class Profiler
             return $"dotnet-gcdump collect failed ({code}): {output.Trim()}";
         }
 
-        var (_, report) = await RunAsync(registry, gcdump, ["report", file], TimeSpan.FromSeconds(120));
+        var (_, report) = await Child.RunAsync(gcdump, ["report", file], TimeSpan.FromSeconds(120));
         var c = CultureInfo.InvariantCulture;
         var heap = report.Split('\n').FirstOrDefault(l => l.Contains("GC Heap bytes", StringComparison.Ordinal))?.Trim() ?? "";
         var heapBytes = long.TryParse(heap.Split(' ')[0].Replace(",", "", StringComparison.Ordinal), c, out var h) ? h : 0;
@@ -68,10 +65,10 @@ public static class Profiler
         return builder.ToString();
     }
 
-    private static async Task<(string Tool, string File, string Summary)?> PerfAsync(SuiteOptions options, ProcessRegistry registry, int pid, string file)
+    private static async Task<(string Tool, string File, string Summary)?> PerfAsync(SuiteOptions options, int pid, string file)
     {
         var seconds = options.ProfileSeconds.ToString(CultureInfo.InvariantCulture);
-        var (code, output) = await RunAsync(registry, Perf,
+        var (code, output) = await Child.RunAsync(Perf,
             ["record", "-F", "499", "-g", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", file, "--", "sleep", seconds],
             TimeSpan.FromSeconds(options.ProfileSeconds + 60));
         if (code != 0 || !File.Exists(file))
@@ -79,14 +76,14 @@ public static class Profiler
             return ("perf", file, $"perf record failed ({code}): {output.Trim()}");
         }
 
-        var (_, byModule) = await RunAsync(registry, Perf,
+        var (_, byModule) = await Child.RunAsync(Perf,
             ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "--sort", "dso", "--percent-limit", "1"], TimeSpan.FromSeconds(120));
-        var (_, bySymbol) = await RunAsync(registry, Perf,
+        var (_, bySymbol) = await Child.RunAsync(Perf,
             ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "--sort", "dso,sym", "--percent-limit", "0.7"], TimeSpan.FromSeconds(120));
         return ("perf", file, "CPU samples by module:\n" + Table(byModule, 20) + "\n\nCPU samples by symbol (≥ 0.7 %):\n" + Table(bySymbol, 30));
     }
 
-    private static async Task<(string Tool, string File, string Summary)?> DotnetTraceAsync(SuiteOptions options, ProcessRegistry registry, int pid, string file)
+    private static async Task<(string Tool, string File, string Summary)?> DotnetTraceAsync(SuiteOptions options, int pid, string file)
     {
         var trace = Path.Combine(options.Tools, "dotnet-trace");
         if (!File.Exists(trace))
@@ -96,7 +93,7 @@ public static class Profiler
         }
 
         var duration = TimeSpan.FromSeconds(options.ProfileSeconds).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
-        var (code, output) = await RunAsync(registry, trace,
+        var (code, output) = await Child.RunAsync(trace,
             ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "--profile", "dotnet-sampled-thread-time", "--duration", duration, "-o", file],
             TimeSpan.FromSeconds(options.ProfileSeconds + 60));
         if (code != 0 || !File.Exists(file))
@@ -104,11 +101,11 @@ public static class Profiler
             return ("dotnet-trace", file, $"dotnet-trace collect failed ({code}): {output.Trim()}");
         }
 
-        var (_, inclusive) = await RunAsync(registry, trace, ["report", file, "topN", "-n", "25", "--inclusive"], TimeSpan.FromSeconds(120));
+        var (_, inclusive) = await Child.RunAsync(trace, ["report", file, "topN", "-n", "25", "--inclusive"], TimeSpan.FromSeconds(120));
         return ("dotnet-trace", file, "Thread time, inclusive (waiting threads included):\n" + inclusive.Trim());
     }
 
-    private static async Task<string?> CountersAsync(SuiteOptions options, ProcessRegistry registry, int pid, string file)
+    private static async Task<string?> CountersAsync(SuiteOptions options, int pid, string file)
     {
         var counters = Path.Combine(options.Tools, "dotnet-counters");
         if (!File.Exists(counters))
@@ -117,7 +114,7 @@ public static class Profiler
         }
 
         var seconds = (int)Math.Max(2, Math.Min(options.ProfileSeconds, 10));
-        var (code, output) = await RunAsync(registry, counters,
+        var (code, output) = await Child.RunAsync(counters,
             ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "--counters", "System.Runtime", "--format", "csv", "--refresh-interval", "1",
              "--duration", TimeSpan.FromSeconds(seconds).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file],
             TimeSpan.FromSeconds(seconds + 60));
@@ -164,31 +161,4 @@ public static class Profiler
     /// <summary>perf report's table without its comment header, at most <paramref name="rows"/> rows.</summary>
     private static string Table(string report, int rows) =>
         string.Join('\n', report.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Take(rows).Select(l => l.TrimEnd()));
-
-    private static async Task<(int Code, string Output)> RunAsync(ProcessRegistry registry, string file, IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
-        registry.Track(process);
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            await ProcessRegistry.StopAsync(process, TimeSpan.FromSeconds(5));
-            return (-1, "timed out");
-        }
-
-        output.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, output.ToString());
-    }
 }

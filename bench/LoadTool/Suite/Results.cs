@@ -1,6 +1,6 @@
-using LoadTool.Load;
+using System.Globalization;
 
-namespace LoadTool.Suite;
+namespace LoadTool;
 
 /// <summary>Everything one suite run measured; saved as results.json and turned into docs/benchmarks.md.</summary>
 public sealed record SuiteResults
@@ -56,7 +56,20 @@ public sealed record SuiteSettings(
     string Auth,
     string ApiEnvironment,
     string[] ApiEnv,
-    string[] EdgeEnv);
+    string[] EdgeEnv)
+{
+    public string[] Scenarios { get; init; } = ["w1", "w2", "w3"];
+
+    public int WarmupEvents { get; init; }
+
+    public int FanoutEvents { get; init; }
+
+    public int HopStreams { get; init; }
+
+    public double HopSeconds { get; init; }
+
+    public int HopIntervalMs { get; init; }
+}
 
 public sealed record TargetDescription(string Name, string Title, string Transport, string Auth, string Processes, bool Ours);
 
@@ -73,11 +86,11 @@ public sealed record ScenarioResult
 
     public int Workers { get; init; }
 
-    public OpenReport? Open { get; init; }
+    public LoadReport? Open { get; init; }
 
-    public MeasureReport? Measure { get; init; }
+    public LoadReport? Measure { get; init; }
 
-    public ChurnReport? Churn { get; init; }
+    public LoadReport? Churn { get; init; }
 
     /// <summary>Server processes (with descendants) after start and warm-up, before any load.</summary>
     public ProcSample? ServerIdle { get; init; }
@@ -109,10 +122,20 @@ public sealed record ScenarioResult
     /// <summary>W3: open streams the server itself reports after the idle period (null where it cannot say).</summary>
     public int? ServerReportedOpenAfterIdle { get; init; }
 
+    /// <summary>Fan-out: bytes the server (in process: the whole process) allocated per delivered event, and net of its idle rate.</summary>
+    public double? AllocatedPerEvent { get; init; }
+
+    public double? NetAllocatedPerEvent { get; init; }
+
+    /// <summary>Fan-out: GC heap (in process: managed memory) per open stream.</summary>
+    public double? GcHeapPerStream { get; init; }
+
     public string? Error { get; init; }
 
     // Derived figures, so that the report and readers of results.json agree.
     public double? LatencyP50Ms => Latency(0.50);
+
+    public double? LatencyP90Ms => Latency(0.90);
 
     public double? LatencyP99Ms => Latency(0.99);
 
@@ -153,6 +176,14 @@ public sealed record ScenarioResult
     public double? PssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o
         ? (double)(f.PssBytes - i.PssBytes) / o.Open
         : null;
+
+    /// <summary>The p99 of one event over its subscribers: the median and the worst over the window (fan-out scenario).</summary>
+    public (double Median, double Worst)? EventP99Ms() => Measure?.EventP99Microseconds is { Length: > 0 } p ? (p[p.Length / 2] / 1000, p[^1] / 1000) : null;
+
+    /// <summary>One line for the suite's log and the standalone commands.</summary>
+    public string Summary() => Error is not null ? "ERROR " + Error.Split('\n')[0]
+        : Churn is { } c ? string.Create(CultureInfo.InvariantCulture, $"{c.Completed:N0}/{c.Requested:N0} cycles in {c.Seconds:F1} s, failures {LoadReport.Causes(c.Failures)}, open after idle {ServerReportedOpenAfterIdle?.ToString(CultureInfo.InvariantCulture) ?? "n/a"}")
+        : string.Create(CultureInfo.InvariantCulture, $"open {Open?.Open:N0}/{Streams:N0} (failures {LoadReport.Causes(Open?.Failures)}), {EventsPerSecond:N0} ev/s, p50 {LatencyP50Ms:F2} ms, p99 {LatencyP99Ms:F2} ms, server {ServerCores:F2} cores, client {ClientCores:F2}, others {OtherCores:F2}, RSS/stream {RssPerStreamTotalBytes / 1024:F1} KiB");
 
     private double? Latency(double q) =>
         Measure is null ? null : Histogram.FromSparse(Measure.LatencyMicroseconds) is { Count: > 0 } h ? h.Quantile(q) / 1000.0 : null;

@@ -1,106 +1,70 @@
 using System.Globalization;
-using LoadTool.Load;
 
-namespace LoadTool.Suite;
+namespace LoadTool;
 
 /// <summary>
-/// W1 capacity, W2 fan-out, W3 churn, each against a freshly started target. Every step is bounded in time
-/// (server start 60 s, opening <see cref="SuiteOptions.OpenTimeoutSeconds"/> per stream, fixed windows, churn limit).
+/// The scenarios, each against a freshly started target and bounded in time (server start 60 s, opening
+/// <see cref="SuiteOptions.OpenTimeoutSeconds"/> per stream, fixed windows, a churn limit): W1 capacity, W2 fan-out,
+/// W3 churn, the streaming core's fan-out (<c>fanout</c>), the edge hop (<c>hop</c>) and the profile pass.
 /// </summary>
-public sealed class Scenarios(SuiteOptions options, TargetFactory factory, ProcessRegistry registry)
+public sealed class Scenarios(SuiteOptions options, Targets targets)
 {
     private TimeSpan Settle => TimeSpan.FromSeconds(options.SettleSeconds);
 
     private TimeSpan OpenLimit => TimeSpan.FromSeconds(options.OpenTimeoutSeconds + 120);
 
     /// <summary>
-    /// W1: N streams at 1 event/s. Opened in two halves, so the memory of one more stream is measured as a slope
-    /// (without one-off costs); then a measurement window.
+    /// W1 (N streams at 1 event/s) and the hop (N streams through or around the edge): opened in two halves, so the
+    /// memory of one more stream is a slope (without one-off costs); then a measurement window.
     /// </summary>
-    public async Task<ScenarioResult> CapacityAsync(string target, int streams)
+    public async Task<ScenarioResult> CapacityAsync(string scenario, string target, int streams)
     {
-        await using var running = await factory.StartAsync(target, rate: 1, publishHook: false);
-        var load = factory.LoadOptionsFor(running);
-        await WarmUpAsync(load, streams);
-        await Task.Delay(Settle);
+        var rate = scenario == "Hop" ? 1000.0 / options.HopIntervalMs : 1;
+        await using var running = await targets.StartAsync(target, rate, publishHook: false);
+        await WarmUpAsync(running.Load, streams, rate);
         var idle = ProcStats.Sample(running.Pids);
-
-        await using var workers = WorkerSet.Start(WorkerSet.WorkersFor(streams, load), load, registry, options.Dotnet);
-        var half = streams / 2;
-        var first = await workers.OpenAsync(half, OpenLimit);
+        await using var workers = await Workers.StartAsync(streams, running.Load, options.Dotnet);
+        var half = await workers.OpenAsync(streams / 2, OpenLimit);
         await Task.Delay(Settle);
         var halfSample = ProcStats.Sample(running.Pids);
-        var opened = await workers.OpenAsync(streams - half, OpenLimit);
+        var opened = await workers.OpenAsync(streams - (streams / 2), OpenLimit);
         await Task.Delay(Settle);
         var full = ProcStats.Sample(running.Pids);
-
-        var start = ProcStats.Sample(running.Pids);
-        var measured = await workers.MeasureAsync(options.W1Seconds);
-        var end = ProcStats.Sample(running.Pids);
+        var measured = await workers.MeasureAsync(scenario == "Hop" ? options.HopSeconds : options.W1Seconds);
         return new ScenarioResult
         {
-            Scenario = "W1",
-            Target = target,
-            Streams = streams,
-            Rate = 1,
-            Workers = workers.Count,
-            Open = opened,
-            Measure = measured,
-            ServerIdle = idle,
-            ServerHalf = halfSample,
-            OpenAtHalf = first.Open,
-            ServerFull = full,
-            ServerWindowStart = start,
-            ServerWindowEnd = end,
+            Scenario = scenario, Target = target, Streams = streams, Rate = rate, Workers = workers.Count, Open = opened, Measure = measured,
+            ServerIdle = idle, ServerHalf = halfSample, OpenAtHalf = half.Open, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(running.Pids),
         };
     }
 
-    /// <summary>W2: N streams at a high event rate (Metrics.Api publishes through the benchmark hook).</summary>
+    /// <summary>W2: N streams at a high event rate (Metrics.Api publishes through bench/PublishHook).</summary>
     public async Task<ScenarioResult> FanoutAsync(string target, int streams, double rate)
     {
-        await using var running = await factory.StartAsync(target, rate, publishHook: true);
-        var load = factory.LoadOptionsFor(running);
-        await WarmUpAsync(load, streams);
-        await Task.Delay(Settle);
+        await using var running = await targets.StartAsync(target, rate, publishHook: true);
+        await WarmUpAsync(running.Load, streams, rate);
         var idle = ProcStats.Sample(running.Pids);
-
-        await using var workers = WorkerSet.Start(WorkerSet.WorkersFor(streams, load), load, registry, options.Dotnet);
+        await using var workers = await Workers.StartAsync(streams, running.Load, options.Dotnet);
         var opened = await workers.OpenAsync(streams, OpenLimit);
         await Task.Delay(Settle);
         var full = ProcStats.Sample(running.Pids);
-        var start = ProcStats.Sample(running.Pids);
         var measured = await workers.MeasureAsync(options.W2Seconds);
-        var end = ProcStats.Sample(running.Pids);
         return new ScenarioResult
         {
-            Scenario = "W2",
-            Target = target,
-            Streams = streams,
-            Rate = rate,
-            Workers = workers.Count,
-            Open = opened,
-            Measure = measured,
-            ServerIdle = idle,
-            ServerFull = full,
-            ServerWindowStart = start,
-            ServerWindowEnd = end,
+            Scenario = "W2", Target = target, Streams = streams, Rate = rate, Workers = workers.Count, Open = opened, Measure = measured,
+            ServerIdle = idle, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(running.Pids),
         };
     }
 
-    /// <summary>
-    /// W3: open / first frame / close cycles, then idle: does CPU go back to (about) zero, memory back down, and
-    /// does the server itself count zero open streams?
-    /// </summary>
+    /// <summary>W3: open / first frame / close cycles, then idle: CPU back to (about) zero, memory back, no stream the server still counts?</summary>
     public async Task<ScenarioResult> ChurnAsync(string target)
     {
-        await using var running = await factory.StartAsync(target, rate: 1, publishHook: false);
-        var load = factory.LoadOptionsFor(running);
-        await WarmUpAsync(load, options.W3Concurrency);
+        await using var running = await targets.StartAsync(target, rate: 1, publishHook: false);
+        await WarmUpAsync(running.Load, options.W3Concurrency, 1);
         var idle = ProcStats.Sample(running.Pids);
         await Task.Delay(Settle + TimeSpan.FromSeconds(1));
         var beforeChurn = ProcStats.Sample(running.Pids);
-
-        await using var workers = WorkerSet.Start(WorkerSet.WorkersFor(options.W3Concurrency, load), load, registry, options.Dotnet);
+        await using var workers = await Workers.StartAsync(options.W3Concurrency, running.Load, options.Dotnet);
         var churn = await workers.ChurnAsync(options.W3Cycles, options.W3Concurrency, options.W3LimitSeconds);
         var afterChurn = ProcStats.Sample(running.Pids);
         await Task.Delay(TimeSpan.FromSeconds(options.W3IdleSeconds / 2));
@@ -112,98 +76,127 @@ public sealed class Scenarios(SuiteOptions options, TargetFactory factory, Proce
         {
             reported = await running.ReportedOpenStreams();
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException or FormatException)
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TimeoutException or FormatException)
         {
             Console.Error.WriteLine($"suite: {target}: could not read the server's open-stream count: {ex.Message}");
         }
 
         return new ScenarioResult
         {
-            Scenario = "W3",
-            Target = target,
-            Streams = options.W3Concurrency,
-            Rate = 1,
-            Workers = workers.Count,
-            Churn = churn,
-            ServerIdle = idle,
-            ServerBeforeChurn = beforeChurn,
-            ServerWindowStart = beforeChurn,
-            ServerWindowEnd = afterChurn,
-            ServerAfterChurn = afterChurn,
-            ServerIdleMid = idleMid,
-            ServerAfterIdle = afterIdle,
-            ServerReportedOpenAfterIdle = reported,
+            Scenario = "W3", Target = target, Streams = options.W3Concurrency, Rate = 1, Workers = workers.Count, Churn = churn, ServerIdle = idle,
+            ServerBeforeChurn = beforeChurn, ServerWindowStart = beforeChurn, ServerWindowEnd = afterChurn, ServerAfterChurn = afterChurn,
+            ServerIdleMid = idleMid, ServerAfterIdle = afterIdle, ServerReportedOpenAfterIdle = reported,
         };
     }
 
-    /// <summary>Runs a target under the W1 load of <paramref name="streams"/> (or W2 at <paramref name="rate"/>) and records dotnet-trace profiles of its .NET processes.</summary>
+    /// <summary>
+    /// The streaming core's fan-out (issue #3's targets): Metrics.Api alone, its own sampler at 1 or 10/s, N streams on
+    /// connections of 5,000 (its own Http2MaxStreamsPerConnection: the edge fills a connection up to the limit the server
+    /// advertises). Every stream open through the warm-up, then at least <see cref="SuiteOptions.FanoutEvents"/> events
+    /// measured; the p99 of each event over its subscribers; server allocation from its own samples, read by a probe.
+    /// </summary>
+    public async Task<ScenarioResult> CoreFanoutAsync(int streams, double rate)
+    {
+        await using var running = await targets.StartAsync("api", rate, publishHook: false, streamsPerConnection: 5_000);
+        var samples = new List<(double At, double Allocated, double Heap)>();
+        var next = new TaskCompletionSource();
+        var probeOptions = running.Load with { FirstStream = 900_000_000, StreamsPerConnection = 1 };
+        await using var probe = await Probe.StartAsync(probeOptions, json =>
+        {
+            lock (samples)
+            {
+                samples.Add((Probe.Field(json, "timestamp") ?? 0, Probe.Field(json, "allocatedBytes") ?? 0, Probe.Field(json, "gcHeapBytes") ?? 0));
+                Interlocked.Exchange(ref next, new()).TrySetResult();
+            }
+        });
+        async Task<(double At, double Allocated, double Heap)> NextSample()
+        {
+            await Volatile.Read(ref next).Task.WaitAsync(TimeSpan.FromSeconds(30));
+            lock (samples)
+            {
+                return samples[^1];
+            }
+        }
+
+        // The server's own allocation rate with no stream but the probe (its sampler, timers).
+        var idleStart = await NextSample();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var idleEnd = await NextSample();
+        var idle = ProcStats.Sample(running.Pids);
+        await using var workers = await Workers.StartAsync(streams, running.Load with { PerEventP99 = true }, options.Dotnet);
+        var opened = await workers.OpenAsync(streams, OpenLimit);
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(options.SettleSeconds, options.WarmupEvents / rate)));
+        var start = await NextSample();
+        var full = ProcStats.Sample(running.Pids);
+        var measured = await workers.MeasureAsync(Math.Max(options.Quick ? 4 : 12, options.FanoutEvents / rate));
+        var end = await NextSample();
+        var delivered = Math.Max(1, measured.Events);
+        var idleRate = (idleEnd.Allocated - idleStart.Allocated) / Math.Max(1, idleEnd.At - idleStart.At);
+        return new ScenarioResult
+        {
+            Scenario = "Fanout", Target = "api", Streams = streams, Rate = rate, Workers = workers.Count, Open = opened, Measure = measured,
+            ServerIdle = idle, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(running.Pids),
+            AllocatedPerEvent = (end.Allocated - start.Allocated) / delivered,
+            NetAllocatedPerEvent = (end.Allocated - start.Allocated - (idleRate * (end.At - start.At))) / delivered,
+            GcHeapPerStream = (start.Heap - idleEnd.Heap) / Math.Max(1, opened.Open),
+        };
+    }
+
+    /// <summary>Runs a target under the W1 load of <paramref name="streams"/> (or W2 at <paramref name="rate"/>) and profiles its .NET processes.</summary>
     public async Task<List<ProfileResult>> ProfileAsync(string target, int streams, double rate, bool publishHook, string label)
     {
-        factory.PerfMaps = Profiler.HasPerf;
+        targets.PerfMaps = Profiler.HasPerf;
         RunningTarget started;
         try
         {
-            started = await factory.StartAsync(target, rate, publishHook);
+            started = await targets.StartAsync(target, rate, publishHook);
         }
         finally
         {
-            factory.PerfMaps = false;
+            targets.PerfMaps = false;
         }
 
         await using var running = started;
-        var load = factory.LoadOptionsFor(running);
-        await WarmUpAsync(load, streams);
-        await using var workers = WorkerSet.Start(WorkerSet.WorkersFor(streams, load), load, registry, options.Dotnet);
+        await WarmUpAsync(running.Load, streams, rate);
+        await using var workers = await Workers.StartAsync(streams, running.Load, options.Dotnet);
         await workers.OpenAsync(streams, OpenLimit);
-        // Long enough for tiered compilation to finish: the profile should show the steady state, not the JIT.
-        await Task.Delay(Settle + TimeSpan.FromSeconds(options.Quick ? 4 : 8));
-        var processes = new List<(string Name, ServerProcess Server)>();
-        if (running.Api is { } api)
-        {
-            processes.Add(("Metrics.Api", api));
-        }
-
-        if (running.Edge is { } edge)
-        {
-            processes.Add(("Edge.Proxy", edge));
-        }
-
+        await Task.Delay(Settle);
+        var processes = running.Servers.Select(s => (Name: s.Name == "edge-proxy" ? "Edge.Proxy" : "Metrics.Api", Server: s)).ToList();
         var measuring = workers.MeasureAsync(options.ProfileSeconds + 2);
-        var profiles = await Task.WhenAll(processes.Select(p => Profiler.CollectAsync(options, registry, target, p.Name, p.Server.Pid, label)));
+        var profiles = await Task.WhenAll(processes.Select(p => Profiler.CollectAsync(options, target, p.Name, p.Server.Pid, label)));
         await measuring;
-
         // Last, because it forces a full GC: what the heap holds per open stream, and how much RSS a GC gives back.
         var withHeaps = new List<ProfileResult>();
         foreach (var profile in profiles.OfType<ProfileResult>())
         {
             var pid = processes.Single(p => p.Name == profile.Process).Server.Pid;
-            withHeaps.Add(profile with { Heap = await Profiler.HeapAsync(options, registry, target, profile.Process, pid, label, streams) });
-        }
-
-        foreach (var (_, server) in processes)
-        {
-            // The perf maps the services wrote for this pass (perf report has read them by now).
-            File.Delete($"/tmp/perf-{server.Pid}.map");
-            File.Delete($"/tmp/perfinfo-{server.Pid}.map");
+            withHeaps.Add(profile with { Heap = await Profiler.HeapAsync(options, target, profile.Process, pid, label, streams) });
+            File.Delete($"/tmp/perf-{pid}.map");
+            File.Delete($"/tmp/perfinfo-{pid}.map");
         }
 
         return withHeaps;
     }
 
     /// <summary>
-    /// Up to 100 streams held for a few seconds (3 s quick, 6 s full), then closed: the JIT's tier-up of the streaming
-    /// path, TLS and connection set-up happen here and not inside a measurement window (servers run for hours).
+    /// Up to 100 streams held for <see cref="SuiteOptions.WarmupEvents"/> events (at least the settle time), then closed:
+    /// tiered compilation promotes a method after 30 calls, twice (instrumented, then optimized), so code that runs once
+    /// per event (the sampler, the hub's fan-out loop) reaches its final code only after ~65 events. TLS and connection
+    /// set-up happen here too, not inside a window (servers run for hours).
     /// </summary>
-    private async Task WarmUpAsync(LoadOptions load, int streams)
+    private async Task WarmUpAsync(LoadOptions load, int streams, double rate)
     {
-        await using var engine = new LoadEngine(load with { FirstStream = 800_000_000, OpenTimeout = TimeSpan.FromSeconds(20) });
-        var report = await engine.OpenAsync(Math.Clamp(streams, 1, 100));
-        if (report.Open == 0)
+        await using (var engine = new LoadEngine(load with { FirstStream = 800_000_000, OpenTimeoutSeconds = 20 }))
         {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"Warm-up: no stream opened against {load.Url} ({Commands.Causes(report.Failures)})."));
+            var report = await engine.OpenAsync(Math.Clamp(streams, 1, 100));
+            if (report.Open == 0)
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"Warm-up: no stream opened against {load.Url} ({LoadReport.Causes(report.Failures)})."));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(options.SettleSeconds, options.WarmupEvents / rate)));
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 3 : 6));
+        await Task.Delay(Settle);
     }
 }

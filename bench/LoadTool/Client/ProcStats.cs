@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LoadTool.Load;
+namespace LoadTool;
 
 /// <summary>One reading of a set of processes (and their descendants) from /proc.</summary>
 /// <param name="CpuSeconds">user + system CPU time so far, summed.</param>

@@ -1,26 +1,6 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using LoadTool.Load;
-
-namespace LoadTool.Suite;
-
-/// <summary><c>LoadTool report --results DIR [--doc FILE]</c>: rewrites the document from a saved run.</summary>
-public static class ReportCommand
-{
-    public static int Run(Cli cli)
-    {
-        var dir = Path.GetFullPath(cli.Value("--results") ?? throw new ArgumentException("--results DIR is required."));
-        var repo = Path.GetFullPath(cli.Value("--repo") ?? Path.Combine(dir, "..", "..", ".."));
-        var doc = Path.GetFullPath(cli.Value("--doc") ?? Path.Combine(repo, "docs", "benchmarks.md"));
-        cli.EnsureAllUsed();
-        var results = JsonSerializer.Deserialize<SuiteResults>(File.ReadAllText(Path.Combine(dir, "results.json")))
-            ?? throw new ArgumentException("Empty results.json.");
-        ReportWriter.Write(results, doc, dir, repo);
-        Console.Error.WriteLine($"wrote {doc}");
-        return 0;
-    }
-}
+namespace LoadTool;
 
 /// <summary>Turns one run's results into docs/benchmarks.md: every figure, every ratio to the peers, the targets.</summary>
 public static class ReportWriter
@@ -29,6 +9,7 @@ public static class ReportWriter
     private const double TargetRssPerStream = 8 * 1024;
     private const double TargetLatencyShare = 0.5;
     private const double TargetFanoutRatio = 1.5;
+    private const string NotMeasured = "not measured";
     private static readonly CultureInfo s_c = CultureInfo.InvariantCulture;
 
     public static void Write(SuiteResults run, string docPath, string resultsDir, string repo)
@@ -62,6 +43,8 @@ public static class ReportWriter
         WriteCapacity(md, run);
         WriteFanout(md, run);
         WriteChurn(md, run);
+        WriteCore(md, run);
+        WriteHop(md, run);
         WriteMisses(md, run, repo);
         WriteProfiles(md, run);
         WriteErrors(md, run);
@@ -81,7 +64,8 @@ public static class ReportWriter
         var verdicts = new List<Verdict>();
         var w1 = Ok(run, "W1").ToList();
         var w1Edge = w1.Where(r => r.Target == "edge").OrderBy(r => r.Streams).ToList();
-        var largest = run.Settings.W1Streams.Length == 0 ? 0 : run.Settings.W1Streams.Max();
+        // Only what this run measured: a target whose scenario did not run is "not measured" (never the defaults' sizes).
+        var largest = w1.Count == 0 ? 0 : w1.Max(r => r.Streams);
         var scaleNote = run.Quick ? " (quick run: not at the target's scale)" : "";
 
         // 1. Concurrent streams through the edge.
@@ -92,11 +76,11 @@ public static class ReportWriter
         verdicts.Add(new Verdict(
             "Concurrent streams through the edge (HTTP/2, API + edge)",
             "≥ 20,000",
-            w1Edge.Count == 0 ? "not run" : string.Create(s_c, $"{capacity:N0} held with no failure (largest tried: {attempted:N0})"),
+            w1Edge.Count == 0 ? NotMeasured : string.Create(s_c, $"{capacity:N0} held with no failure (largest tried: {attempted:N0})"),
             "–",
-            Mark(metCapacity, largest < TargetStreams ? $"not tested (largest W1 size {largest:N0})" : null),
+            Mark(metCapacity, w1Edge.Count == 0 ? NotMeasured : largest < TargetStreams ? $"not tested (largest W1 size {largest:N0})" : null),
             metCapacity,
-            metCapacity == false ? FailureWhy(w1Edge.Last()) : ""));
+            metCapacity == false && w1Edge.Count > 0 ? FailureWhy(w1Edge[^1]) : ""));
 
         // 2. RSS per open stream, API + edge, at the largest size.
         var edgeLargest = w1Edge.LastOrDefault();
@@ -107,24 +91,24 @@ public static class ReportWriter
         verdicts.Add(new Verdict(
             "RSS per open stream (API + edge summed)",
             "≤ 8 KiB",
-            rss is null ? "not run" : string.Create(s_c, $"{rss / 1024:F1} KiB at {edgeLargest!.Streams:N0} streams (marginal; {edgeLargest.RssPerStreamTotalBytes / 1024:F1} KiB total/stream){scaleNote}"),
+            rss is null ? NotMeasured : string.Create(s_c, $"{rss / 1024:F1} KiB at {edgeLargest!.Streams:N0} streams (marginal; {edgeLargest.RssPerStreamTotalBytes / 1024:F1} KiB total/stream){scaleNote}"),
             nchanRss.Count == 0 ? "–" : string.Join("; ", nchanRss.Select(x => string.Create(s_c, $"{x.Target} {x.Value / 1024:F1} KiB"))),
-            Mark(metRss, null) + (metRss == false ? string.Create(s_c, $" — {rss / TargetRssPerStream:F1}× the target, {(rss - TargetRssPerStream) / 1024:F1} KiB over") : ""),
+            Mark(metRss, rss is null ? NotMeasured : null) + (metRss == false ? string.Create(s_c, $" — {rss / TargetRssPerStream:F1}× the target, {(rss - TargetRssPerStream) / 1024:F1} KiB over") : ""),
             metRss,
             ""));
 
         // 3. p99 at 10k x 1/s <= half of nchan's.
-        var latencySize = run.Settings.W1Streams.Contains(10_000) ? 10_000 : largest;
+        var latencySize = w1.Any(r => r.Streams == 10_000) ? 10_000 : largest;
         var edgeAt = w1.FirstOrDefault(r => r.Target == "edge" && r.Streams == latencySize);
         var nchanAt = w1.Where(r => r.Target.StartsWith("nchan", StringComparison.Ordinal) && r.Streams == latencySize && r.LatencyP99Ms is not null).ToList();
         var bestNchan = nchanAt.OrderBy(r => r.LatencyP99Ms).FirstOrDefault();
         bool? metLatency = edgeAt?.LatencyP99Ms is { } p99 && bestNchan?.LatencyP99Ms is { } np99 ? p99 <= TargetLatencyShare * np99 : null;
         verdicts.Add(new Verdict(
-            string.Create(s_c, $"p99 delivery latency at {latencySize:N0} streams × 1 event/s{(latencySize != 10_000 ? " (10k not run)" : "")}"),
+            latencySize == 0 ? "p99 delivery latency at 10,000 streams × 1 event/s" : string.Create(s_c, $"p99 delivery latency at {latencySize:N0} streams × 1 event/s{(latencySize != 10_000 ? " (10k not run)" : "")}"),
             "≤ ½ × nchan's p99",
-            edgeAt?.LatencyP99Ms is { } e ? string.Create(s_c, $"{e:F2} ms") : "not run",
+            edgeAt?.LatencyP99Ms is { } e ? string.Create(s_c, $"{e:F2} ms") : NotMeasured,
             nchanAt.Count == 0 ? "–" : string.Join("; ", nchanAt.Select(r => string.Create(s_c, $"{r.Target} {r.LatencyP99Ms:F2} ms"))),
-            Mark(metLatency, null) + (metLatency is not null && bestNchan is not null && edgeAt is not null
+            Mark(metLatency, edgeAt?.LatencyP99Ms is null ? NotMeasured : null) + (metLatency is not null && bestNchan is not null && edgeAt is not null
                 ? string.Create(s_c, $" — ours/best nchan = {edgeAt.LatencyP99Ms / bestNchan.LatencyP99Ms:F2} (needs ≤ 0.50)")
                 : ""),
             metLatency,
@@ -135,13 +119,13 @@ public static class ReportWriter
         var edgeBest = w2.Where(r => r.Target == "edge").OrderByDescending(r => r.SustainedPerSecond).FirstOrDefault();
         var nchanBest = w2.Where(r => r.Target.StartsWith("nchan", StringComparison.Ordinal)).OrderByDescending(r => r.SustainedPerSecond).FirstOrDefault();
         bool? metFanout = edgeBest?.SustainedPerSecond is { } ours && nchanBest?.SustainedPerSecond is { } theirs && theirs > 0 ? ours >= TargetFanoutRatio * theirs : null;
-        var offeredMax = run.Settings.W2Streams * (run.Settings.W2Rates.Length == 0 ? 0 : run.Settings.W2Rates.Max());
+        var offeredMax = w2.Count == 0 ? 0 : w2.Max(r => r.Streams * r.Rate);
         verdicts.Add(new Verdict(
             "Fan-out: highest delivered events/s (capped at the offered rate)",
             "≥ 1.5 × nchan's highest",
-            edgeBest is null ? "not run" : string.Create(s_c, $"{edgeBest.SustainedPerSecond:N0} ev/s ({edgeBest.Streams:N0} × {edgeBest.Rate}/s, p99 {edgeBest.LatencyP99Ms:F0} ms)"),
+            edgeBest is null ? NotMeasured : string.Create(s_c, $"{edgeBest.SustainedPerSecond:N0} ev/s ({edgeBest.Streams:N0} × {edgeBest.Rate}/s, p99 {edgeBest.LatencyP99Ms:F0} ms)"),
             nchanBest is null ? "–" : string.Create(s_c, $"{nchanBest.Target} {nchanBest.SustainedPerSecond:N0} ev/s ({nchanBest.Streams:N0} × {nchanBest.Rate}/s, p99 {nchanBest.LatencyP99Ms:F0} ms)"),
-            Mark(metFanout, null) + (metFanout is not null ? string.Create(s_c, $" — ratio {edgeBest!.SustainedPerSecond / nchanBest!.SustainedPerSecond:F2} (needs ≥ 1.50)") : ""),
+            Mark(metFanout, edgeBest is null ? NotMeasured : null) + (metFanout is not null ? string.Create(s_c, $" — ratio {edgeBest!.SustainedPerSecond / nchanBest!.SustainedPerSecond:F2} (needs ≥ 1.50)") : ""),
             metFanout,
             nchanBest?.SustainedPerSecond is { } n && n >= 0.97 * offeredMax
                 ? string.Create(s_c, $"nchan delivered everything offered (≈ {offeredMax:N0} ev/s): the highest rate tried did not saturate it, so this ratio is capped near 1.0 by the offered load, not by either server. A 1.5× lead can only show at a rate nchan cannot sustain (raise --w2-rates).")
@@ -157,7 +141,7 @@ public static class ReportWriter
     };
 
     private static string FailureWhy(ScenarioResult r) =>
-        r.Open is null ? r.Error ?? "" : string.Create(s_c, $"{r.Open.Open:N0} of {r.Streams:N0} opened; failures: {Commands.Causes(r.Open.Failures)}; drops: {Commands.Causes(r.Measure?.Drops ?? [])}");
+        r.Open is null ? r.Error ?? "" : string.Create(s_c, $"{r.Open.Open:N0} of {r.Streams:N0} opened; failures: {LoadReport.Causes(r.Open.Failures)}; drops: {LoadReport.Causes(r.Measure?.Drops ?? [])}");
 
     private static void WriteTargets(StringBuilder md, SuiteResults run)
     {
@@ -259,7 +243,7 @@ public static class ReportWriter
 
                 var ttff = Histogram.FromSparse(r.Open?.TimeToFirstFrameMicroseconds);
                 md.AppendLine(string.Create(s_c,
-                    $"| `{r.Target}` | {r.Open?.Open:N0} / {r.Streams:N0}{Dropped(r)} | {Commands.Causes(r.Open?.Failures ?? [])} | {Ms(ttff.Quantile(0.5))} / {Ms(ttff.Quantile(0.99))} | {F(r.LatencyP50Ms)} / {F(r.LatencyP99Ms)} / {F(r.LatencyMaxMs)} | {r.EventsPerSecond:N0} ({r.Open?.Open * r.Rate:N0}) | {F(r.ServerCores, "F3")} | {Mib(r.ServerIdle?.RssBytes)} → {Mib(r.ServerFull?.RssBytes)} | {Kib(r.RssPerStreamMarginalBytes)} · {Kib(r.RssPerStreamTotalBytes)} | {Kib(r.PssPerStreamTotalBytes)} | {F(r.ClientCores)} | {F(r.OtherCores)} |"));
+                    $"| `{r.Target}` | {r.Open?.Open:N0} / {r.Streams:N0}{Dropped(r)} | {LoadReport.Causes(r.Open?.Failures ?? [])} | {Ms(ttff.Quantile(0.5))} / {Ms(ttff.Quantile(0.99))} | {F(r.LatencyP50Ms)} / {F(r.LatencyP99Ms)} / {F(r.LatencyMaxMs)} | {r.EventsPerSecond:N0} ({r.Open?.Open * r.Rate:N0}) | {F(r.ServerCores, "F3")} | {Mib(r.ServerIdle?.RssBytes)} → {Mib(r.ServerFull?.RssBytes)} | {Kib(r.RssPerStreamMarginalBytes)} · {Kib(r.RssPerStreamTotalBytes)} | {Kib(r.PssPerStreamTotalBytes)} | {F(r.ClientCores)} | {F(r.OtherCores)} |"));
             }
 
             md.AppendLine();
@@ -317,7 +301,7 @@ public static class ReportWriter
 
             var offered = r.Open?.Open * r.Rate;
             md.AppendLine(string.Create(s_c,
-                $"| `{r.Target}` | {r.Rate} | {r.Open?.Open:N0} / {r.Streams:N0} | {r.EventsPerSecond:N0} ({offered:N0}) | {Pct(r.EventsPerSecond, offered)} | {F(r.LatencyP50Ms)} / {F(r.LatencyP99Ms)} / {F(r.LatencyMaxMs)} | {Commands.Causes(r.Measure?.Drops ?? [])} | {F(r.ServerCores, "F3")} | {F(r.ClientCores)} | {F(r.OtherCores)} | {(r.Measure is { Events: > 0 } m ? m.DataBytes / m.Events : 0)} |"));
+                $"| `{r.Target}` | {r.Rate} | {r.Open?.Open:N0} / {r.Streams:N0} | {r.EventsPerSecond:N0} ({offered:N0}) | {Pct(r.EventsPerSecond, offered)} | {F(r.LatencyP50Ms)} / {F(r.LatencyP99Ms)} / {F(r.LatencyMaxMs)} | {LoadReport.Causes(r.Measure?.Drops ?? [])} | {F(r.ServerCores, "F3")} | {F(r.ClientCores)} | {F(r.OtherCores)} | {(r.Measure is { Events: > 0 } m ? m.DataBytes / m.Events : 0)} |"));
         }
 
         md.AppendLine();
@@ -369,7 +353,76 @@ public static class ReportWriter
             var c = r.Churn;
             var ttff = Histogram.FromSparse(c.TimeToFirstFrameMicroseconds);
             md.AppendLine(string.Create(s_c,
-                $"| `{r.Target}` | {c.Completed:N0} / {c.Requested:N0}{(c.TimedOut ? " (time limit)" : "")} | {c.Completed / Math.Max(0.001, c.Seconds):N0} | {Commands.Causes(c.Failures)} | {Ms(ttff.Quantile(0.5))} / {Ms(ttff.Quantile(0.99))} | {F(Cores(r.ServerIdle, r.ServerBeforeChurn), "F3")} · {F(Cores(r.ServerBeforeChurn, r.ServerAfterChurn))} · {F(Cores(r.ServerIdleMid ?? r.ServerAfterChurn, r.ServerAfterIdle), "F3")} | {Mib(r.ServerBeforeChurn?.RssBytes)} · {Mib(r.ServerAfterChurn?.RssBytes)} · {Mib(r.ServerAfterIdle?.RssBytes)} | {(r.ServerReportedOpenAfterIdle?.ToString(s_c) ?? "n/a")} | {F(c.ClientCpuSeconds / Math.Max(0.001, c.Seconds))} |"));
+                $"| `{r.Target}` | {c.Completed:N0} / {c.Requested:N0}{(c.TimedOut ? " (time limit)" : "")} | {c.Completed / Math.Max(0.001, c.Seconds):N0} | {LoadReport.Causes(c.Failures)} | {Ms(ttff.Quantile(0.5))} / {Ms(ttff.Quantile(0.99))} | {F(Cores(r.ServerIdle, r.ServerBeforeChurn), "F3")} · {F(Cores(r.ServerBeforeChurn, r.ServerAfterChurn))} · {F(Cores(r.ServerIdleMid ?? r.ServerAfterChurn, r.ServerAfterIdle), "F3")} | {Mib(r.ServerBeforeChurn?.RssBytes)} · {Mib(r.ServerAfterChurn?.RssBytes)} · {Mib(r.ServerAfterIdle?.RssBytes)} | {(r.ServerReportedOpenAfterIdle?.ToString(s_c) ?? "n/a")} | {F(c.ClientCpuSeconds / Math.Max(0.001, c.Seconds))} |"));
+        }
+
+        md.AppendLine();
+    }
+
+    // ---- the streaming core's fan-out, the edge hop ------------------------------------------------------------------
+
+    private static void WriteCore(StringBuilder md, SuiteResults run)
+    {
+        var rows = run.Results.Where(r => r.Scenario is "InProcess" or "Fanout").ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Fan-out of the streaming core (issue #3's targets)");
+        md.AppendLine();
+        md.AppendLine(string.Create(s_c, $"**In process** (`inproc`): the real hub (Metrics.Api's `AddMetricsStreaming`), subscribers running the endpoint's read loop without HTTP; latency at 10 events/s, then bursts as fast as they drain; allocation is the whole process's. **Over HTTP/2** (`fanout`): Metrics.Api alone on h2c with its own sampler, streams on connections of 5,000 (its own limit), every stream open through a warm-up of {run.Settings.WarmupEvents} events, then at least {run.Settings.FanoutEvents} events measured; allocation and GC heap come from the server's own samples (a probe stream), net of its idle allocation rate. The last column is the p99 of each event over its subscribers, the median and the worst over the window."));
+        md.AppendLine();
+        md.AppendLine("| Mode | Streams × rate | Delivered ev/s | p50 ms | p99 ms | max ms | p99 of one event: median / worst ms | Allocated B / delivered event (net of idle) | Memory / open stream | Server CPU cores | Client CPU cores |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            var mode = r.Scenario == "InProcess" ? "in process" : "HTTP/2, frame reader";
+            if (r.Error is not null)
+            {
+                md.AppendLine(string.Create(s_c, $"| {mode} | {r.Streams:N0} × {r.Rate}/s | error: {OneLine(r.Error)} | | | | | | | | |"));
+                continue;
+            }
+
+            var perEvent = r.EventP99Ms() is { } e ? string.Create(s_c, $"{e.Median:F1} / {e.Worst:F1}") : "–";
+            var rate = r.Scenario == "InProcess" ? "closed loop" : string.Create(s_c, $"{r.Rate}/s");
+            var memory = r.Scenario == "InProcess" ? $"{Kib(r.GcHeapPerStream)} KiB managed" : $"{Kib(r.RssPerStreamTotalBytes)} KiB server RSS ({Kib(r.GcHeapPerStream)} KiB GC heap)";
+            md.AppendLine(string.Create(s_c,
+                $"| {mode}{Dropped(r)} | {r.Streams:N0} × {rate} | {r.EventsPerSecond:N0} | {F(r.LatencyP50Ms)} | {F(r.LatencyP99Ms)} | {F(r.LatencyMaxMs)} | {perEvent} | {F(r.AllocatedPerEvent)} ({F(r.NetAllocatedPerEvent)}) | {memory} | {F(r.ServerCores, "F3")} | {F(r.ClientCores)} |"));
+        }
+
+        md.AppendLine();
+    }
+
+    private static void WriteHop(StringBuilder md, SuiteResults run)
+    {
+        var rows = run.Results.Where(r => r.Scenario == "Hop").ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine(string.Create(s_c, $"## The edge hop: {run.Settings.HopStreams:N0} streams, one event per stream every {run.Settings.HopIntervalMs} ms, {run.Settings.HopSeconds:F0} s window"));
+        md.AppendLine();
+        md.AppendLine("An SSE emitter of the load tool's own (`LoadTool emitter`: HTTP/1.1 and h2c endpoints, each event's `timestamp` in fractional unix milliseconds) read directly, and through the real Edge.Proxy (a fresh one per row, wired as the AppHost wires it, emitter as its `metrics-api`). Edge RSS per stream is marginal (all streams open − half, ÷ the other half), with the edge's default server GC: an upper bound.");
+        md.AppendLine();
+        md.AppendLine("| Path | Client protocol | Open / asked | Events | p50 ms | p90 ms | p99 ms | max ms | Edge RSS KiB / stream | Edge CPU cores |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        string Protocol(string target) => target[^2..] == "h1" ? "HTTP/1.1" : target.EndsWith("h2c", StringComparison.Ordinal) ? "HTTP/2 (h2c)" : "HTTP/2 (TLS)";
+        foreach (var r in rows)
+        {
+            md.AppendLine(r.Error is not null ? $"| {r.Target} | error: {OneLine(r.Error)} | | | | | | | | |" : string.Create(s_c,
+                $"| {(r.Target.Contains("edge", StringComparison.Ordinal) ? "edge" : "direct")} | {Protocol(r.Target)} | {r.Open?.Open:N0} / {r.Streams:N0}{Dropped(r)} | {r.Measure?.Events:N0} | {F(r.LatencyP50Ms)} | {F(r.LatencyP90Ms)} | {F(r.LatencyP99Ms)} | {F(r.LatencyMaxMs)} | {(r.Target.Contains("edge", StringComparison.Ordinal) ? Kib(r.RssPerStreamMarginalBytes) : "n/a (no hop)")} | {F(r.ServerCores, "F3")} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("| Added by the edge hop | p50 ms | p99 ms |");
+        md.AppendLine("|---|---|---|");
+        foreach (var edge in rows.Where(r => r.Error is null && r.Target.Contains("edge", StringComparison.Ordinal)))
+        {
+            var direct = rows.FirstOrDefault(r => r.Error is null && r.Target == (edge.Target == "hop-edge-h1" ? "hop-direct-h1" : "hop-direct-h2c"));
+            md.AppendLine(direct is null ? $"| {Protocol(edge.Target)} via edge | not measured (no direct row) | |" : string.Create(s_c,
+                $"| {Protocol(edge.Target)} via edge vs direct {Protocol(direct.Target)} | {edge.LatencyP50Ms - direct.LatencyP50Ms:+0.00;-0.00} | {edge.LatencyP99Ms - direct.LatencyP99Ms:+0.00;-0.00} |"));
         }
 
         md.AppendLine();
@@ -485,12 +538,12 @@ public static class ReportWriter
     {
         md.AppendLine("## Method");
         md.AppendLine();
-        md.AppendLine("- **Load client** (`bench/LoadTool`): SocketsHttpHandler, one handler per group of HTTP/2 streams so the connection layout is exactly as stated; a zero-byte read waits for data (no buffer held by an idle stream), then whole lines are parsed in a pooled buffer in place: no string or object per event. Latencies go into per-thread log-linear histograms (≤ 1.6 % bucket error). The load runs in worker processes of its own, so its CPU and memory are reported apart; HTTP/1.1 loads that need more file descriptors than one process may hold are split over several workers, connecting from 127.0.0.1–127.0.0.8.");
+        md.AppendLine("- **Load client** (`bench/LoadTool`), the same for every target: HTTP/2 (h2c, or TLS with ALPN h2 for the edge and nchan-h2) through a minimal HTTP/2 frame reader with one read loop per connection and the stated number of streams on each connection; nchan-h1 through a minimal HTTP/1.1 reader, one connection per stream, waiting with a zero-byte read (no buffer held by an idle stream). Both hand the bytes to one SSE parser that works in place (no string or object per event). Latencies go into per-thread log-linear histograms (≤ 1.6 % bucket error). The load runs in worker processes of its own, so its CPU and memory are reported apart; HTTP/1.1 loads that need more file descriptors than one process may hold are split over several workers, connecting from 127.0.0.1–127.0.0.8.");
         md.AppendLine("- **Latency**: receive time (the client's `DateTime.UtcNow` when the bytes were read) − the event's `timestamp` (unix milliseconds, written by the publisher when the sample is taken; same clock, same machine). Timestamps are whole milliseconds, so every latency carries up to 1 ms of rounding up — the same for every server. For Metrics.Api the timestamp is taken before the sample is collected and serialized; for nchan before the POST; for the naive server in each client's loop, so its latency has no fan-out in it at all (each client gets its own sample).");
         md.AppendLine("- **Delivered events/s**: data events (`event: metrics`) received by all streams inside the window ÷ window length. First frame = the first event or comment of a stream (`ready` for Metrics.Api, nchan's `: hi` comment, the naive server's first sample), timed from the request's start (ticket request included in ticket mode).");
         md.AppendLine("- **Server CPU**: utime + stime from `/proc/PID/stat` of the server processes and their descendants (nginx workers), over the window, in cores. **RSS**: `VmRSS` summed over the same processes; PSS (`smaps_rollup`) is shown too because nginx's workers share memory. *Marginal* RSS per stream = (RSS with all streams − RSS with half) ÷ the second half: the cost of one more stream without one-off costs (JIT, pools, first connection). *Total* = (RSS with all streams − RSS before any stream) ÷ streams. RSS is read as is, without forcing a GC (.NET servers run their default server GC): it includes heap the GC has not yet returned.");
         md.AppendLine("- **Churn**: W3 reads CPU during the idle period after the churn, compared with the idle CPU before it, and asks each server how many streams it counts open (Metrics.Api: `streams.open` in its own sample, minus the probe; nchan: `nchan_stub_status`; the naive server cannot say).");
-        md.AppendLine("- **Fairness**: every server is started fresh per scenario and warmed first (up to 100 streams held for 3 s in a quick run, 6 s in a full one, so the JIT's tier-up happens before any window); all run on 127.0.0.1 on the same cores as the client; HTTP/2 servers all allow the same streams per connection; nchan has the same 15 s heartbeat as Metrics.Api; nginx runs 2 workers (one per core). Ours pay for JWT validation, per-user limits and the edge's extra hop; the peers do none of that.");
+        md.AppendLine("- **Fairness**: every server is started fresh per scenario and warmed first (up to 100 streams held for " + run.Settings.WarmupEvents.ToString(s_c) + " events at the scenario's rate, at least the settle time: tiered compilation needs ~65 events to reach the final code of what runs once per event, so the JIT's tier-up happens before any window); all run on 127.0.0.1 on the same cores as the client; HTTP/2 servers all allow the same streams per connection; nchan has the same 15 s heartbeat as Metrics.Api; nginx runs 2 workers (one per core). Ours pay for JWT validation, per-user limits and the edge's extra hop; the peers do none of that.");
         md.AppendLine();
         md.AppendLine("Published figures from the peers' own material, for context only (different machines and methods: Centrifugo's and Mercure's documentation, nchan's README): Centrifugo ~11 KB per idle WebSocket tuned (27 KB default); Mercure 40,000 SSE connections on one t3.micro; nchan \"300K subscribers per second\" (internal fan-out time only).");
         md.AppendLine();

@@ -1,0 +1,233 @@
+using System.Numerics;
+
+namespace LoadTool;
+
+/// <summary>
+/// A log-linear histogram of non-negative values (microseconds here): exact below 128, then 64 sub-buckets per
+/// power of two, so every recorded value is within 1.6 % of its bucket's bounds. Fixed size, no allocation per
+/// value, mergeable; not thread-safe (each thread records into its own, see <see cref="Recorder"/>). The one percentile
+/// implementation of the tool.
+/// </summary>
+public sealed class Histogram
+{
+    public const int BucketCount = 64 * 40 + 128;
+
+    private readonly long[] _counts = new long[BucketCount];
+
+    public long Count { get; private set; }
+
+    public long Max { get; private set; }
+
+    public void Record(long value)
+    {
+        _counts[Index(value)]++;
+        Count++;
+        if (value > Max)
+        {
+            Max = value;
+        }
+    }
+
+    public void Clear()
+    {
+        Array.Clear(_counts);
+        Count = 0;
+        Max = 0;
+    }
+
+    public void Add(Histogram other)
+    {
+        for (var i = 0; i < BucketCount; i++)
+        {
+            _counts[i] += other._counts[i];
+        }
+
+        Count += other.Count;
+        Max = Math.Max(Max, other.Max);
+    }
+
+    /// <summary>The non-empty buckets as [index, count] pairs, for JSON.</summary>
+    public long[][] ToSparse()
+    {
+        var list = new List<long[]>();
+        for (var i = 0; i < BucketCount; i++)
+        {
+            if (_counts[i] != 0)
+            {
+                list.Add([i, _counts[i]]);
+            }
+        }
+
+        list.Add([-1, Max]); // the exact maximum rides along
+        return [.. list];
+    }
+
+    public static Histogram FromSparse(long[][]? sparse)
+    {
+        var histogram = new Histogram();
+        foreach (var pair in sparse ?? [])
+        {
+            if (pair[0] < 0)
+            {
+                histogram.Max = Math.Max(histogram.Max, pair[1]);
+                continue;
+            }
+
+            histogram._counts[pair[0]] += pair[1];
+            histogram.Count += pair[1];
+        }
+
+        return histogram;
+    }
+
+    /// <summary>The value at quantile <paramref name="q"/> (0..1): the upper bound of the bucket that holds it, capped at the maximum.</summary>
+    public double Quantile(double q)
+    {
+        if (Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var rank = Math.Max(1, (long)Math.Ceiling(q * Count));
+        long seen = 0;
+        for (var i = 0; i < BucketCount; i++)
+        {
+            seen += _counts[i];
+            if (seen >= rank)
+            {
+                return Math.Min(UpperBound(i), Max);
+            }
+        }
+
+        return Max;
+    }
+
+    internal static int Index(long value)
+    {
+        if (value < 128)
+        {
+            return value < 0 ? 0 : (int)value;
+        }
+
+        var magnitude = 63 - BitOperations.LeadingZeroCount((ulong)value);
+        var shift = magnitude - 6;
+        var index = (shift * 64) + (int)(value >> shift);
+        return Math.Min(index, BucketCount - 1);
+    }
+
+    internal static long UpperBound(int index)
+    {
+        if (index < 128)
+        {
+            return index;
+        }
+
+        var shift = (index / 64) - 1;
+        var sub = index - (shift * 64);
+        return ((long)(sub + 1) << shift) - 1;
+    }
+}
+
+/// <summary>
+/// Where every stream records its delivered events during a measurement window: one shard per thread (no locks, no
+/// shared cache lines on the hot path), summed when the window closes. With <see cref="PerEvent"/>, each event
+/// (keyed by its timestamp) also gets a histogram of its own, for the p99 of one event over its subscribers.
+/// </summary>
+public static class Recorder
+{
+    private static readonly List<Shard> s_shards = [];
+    [ThreadStatic]
+    private static Shard? t_shard;
+    private static volatile bool s_recording;
+
+    public static bool PerEvent { get; set; }
+
+    /// <summary>Clears every shard and starts recording.</summary>
+    public static void Start()
+    {
+        s_recording = false;
+        lock (s_shards)
+        {
+            s_shards.ForEach(s => s.Clear());
+        }
+
+        s_recording = true;
+    }
+
+    public static void Stop() => s_recording = false;
+
+    /// <summary>One delivered data event: its latency in microseconds (negative without a timestamp), its data size and its key (timestamp).</summary>
+    public static void Record(long latencyMicroseconds, int dataBytes, long eventKey)
+    {
+        if (!s_recording)
+        {
+            return;
+        }
+
+        var shard = t_shard ??= Register();
+        shard.Events++;
+        shard.DataBytes += dataBytes;
+        if (latencyMicroseconds < 0)
+        {
+            shard.Untimed++;
+            return;
+        }
+
+        shard.Latency.Record(latencyMicroseconds);
+        if (PerEvent)
+        {
+            (shard.ByEvent.TryGetValue(eventKey, out var h) ? h : shard.ByEvent[eventKey] = new()).Record(latencyMicroseconds);
+        }
+    }
+
+    /// <summary>The sum of every shard (call after <see cref="Stop"/>), and the p99s of the events that at least <paramref name="fullEvent"/> streams got.</summary>
+    public static (long Events, long DataBytes, long Untimed, Histogram Latency, double[] EventP99s) Collect(int fullEvent)
+    {
+        var total = new Histogram();
+        var byEvent = new Dictionary<long, Histogram>();
+        long events = 0, bytes = 0, untimed = 0;
+        lock (s_shards)
+        {
+            foreach (var shard in s_shards)
+            {
+                total.Add(shard.Latency);
+                (events, bytes, untimed) = (events + shard.Events, bytes + shard.DataBytes, untimed + shard.Untimed);
+                foreach (var (key, h) in shard.ByEvent)
+                {
+                    (byEvent.TryGetValue(key, out var sum) ? sum : byEvent[key] = new()).Add(h);
+                }
+            }
+        }
+
+        return (events, bytes, untimed, total, [.. byEvent.Values.Where(h => h.Count >= fullEvent).Select(h => h.Quantile(0.99)).Order()]);
+    }
+
+    private static Shard Register()
+    {
+        var shard = new Shard();
+        lock (s_shards)
+        {
+            s_shards.Add(shard);
+        }
+
+        return shard;
+    }
+
+    private sealed class Shard
+    {
+        public Histogram Latency { get; } = new();
+
+        public Dictionary<long, Histogram> ByEvent { get; } = [];
+
+        public long Events;
+        public long DataBytes;
+        public long Untimed;
+
+        public void Clear()
+        {
+            Latency.Clear();
+            ByEvent.Clear();
+            Events = DataBytes = Untimed = 0;
+        }
+    }
+}

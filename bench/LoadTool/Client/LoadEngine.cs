@@ -1,0 +1,484 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace LoadTool;
+
+public enum AuthMode
+{
+    None,
+    Bearer,
+    Ticket,
+}
+
+/// <summary>How the client reaches a server: URL, protocol, connections, credentials. Workers get it as JSON.</summary>
+public sealed record LoadOptions
+{
+    /// <summary>The stream URL: http:// (h2c, or HTTP/1.1 with <see cref="Http1"/>) or https:// (TLS, ALPN h2).</summary>
+    public required Uri Url { get; init; }
+
+    public bool Http1 { get; init; }
+
+    /// <summary>HTTP/2 streams per connection; a new connection every this many streams.</summary>
+    public int StreamsPerConnection { get; init; } = 500;
+
+    /// <summary>HTTP/1.1: connect from 127.0.0.1 … 127.0.0.N, round robin (each address has its own ports).</summary>
+    public int SourceAddresses { get; init; } = 1;
+
+    public int OpenConcurrency { get; init; } = 200;
+
+    public double OpenTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>Data events are the ones of this type (<c>message</c> = events without an <c>event:</c> line).</summary>
+    public string EventType { get; init; } = "metrics";
+
+    public AuthMode Auth { get; init; }
+
+    /// <summary>Streams given to each user (one token per user), under the server's per-user limit.</summary>
+    public int StreamsPerUser { get; init; } = 5;
+
+    public string JwtIssuer { get; init; } = Tokens.Issuer;
+
+    public string JwtAudience { get; init; } = Tokens.Audience;
+
+    /// <summary>Base64 HS256 key the server trusts (its development issuer's).</summary>
+    public string? JwtKey { get; init; }
+
+    /// <summary>SHA-256 of the one (self-signed) server certificate to accept; "any" accepts every certificate.</summary>
+    public string? PinnedCertificateSha256 { get; init; }
+
+    /// <summary>Index of this process's first stream (several workers share one user numbering).</summary>
+    public int FirstStream { get; init; }
+
+    /// <summary>Also record a histogram per event, for the p99 of one event over its subscribers.</summary>
+    public bool PerEventP99 { get; init; }
+
+    public static LoadOptions FromCli(Cli cli) => new()
+    {
+        Url = new Uri(cli.Value("--url") ?? throw new ArgumentException("--url is required.")),
+        Http1 = cli.Value("--http", "2") is "1.1" or "1",
+        StreamsPerConnection = cli.IntValue("--streams-per-connection", 500, 1),
+        SourceAddresses = cli.IntValue("--source-addresses", 1, 1, 250),
+        OpenConcurrency = cli.IntValue("--open-concurrency", 200, 1),
+        OpenTimeoutSeconds = cli.DoubleValue("--open-timeout", 30, 0.1),
+        EventType = cli.Value("--event-type", "metrics"),
+        Auth = Enum.Parse<AuthMode>(cli.Value("--auth", "none"), ignoreCase: true),
+        StreamsPerUser = cli.IntValue("--streams-per-user", 5, 1),
+        JwtIssuer = cli.Value("--jwt-issuer", Tokens.Issuer),
+        JwtAudience = cli.Value("--jwt-audience", Tokens.Audience),
+        JwtKey = cli.Value("--jwt-key"),
+        PinnedCertificateSha256 = cli.Value("--pin-cert-sha256"),
+    };
+}
+
+/// <summary>The one token minting of the bench: HS256 <c>at+jwt</c> access tokens as the development issuer mints them.</summary>
+public static class Tokens
+{
+    public const string Issuer = "https://bench.local/dev-issuer";
+    public const string Audience = "metrics-api";
+
+    public static string AccessToken(string keyBase64, int user, string issuer = Issuer, string audience = Audience)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = JsonSerializer.SerializeToUtf8Bytes(new { alg = "HS256", typ = "at+jwt" });
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            iss = issuer, aud = audience, sub = $"user-{user}", name = $"Bench user {user}", scope = "metrics.read", iat = now, nbf = now - 5, exp = now + 7200,
+        });
+        var input = $"{Base64Url(header)}.{Base64Url(payload)}";
+        return $"{input}.{Base64Url(HMACSHA256.HashData(Convert.FromBase64String(keyBase64), Encoding.ASCII.GetBytes(input)))}";
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Counts by cause (failures before the first frame, drops after it).</summary>
+public sealed class CauseCounter
+{
+    private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
+
+    public void Add(string cause) => _counts.AddOrUpdate(cause, 1, static (_, n) => n + 1);
+
+    public int Total => _counts.Values.Sum();
+
+    public Dictionary<string, int> Snapshot() => new(_counts, StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Opens, holds, measures and closes event streams against one URL: HTTP/2 streams on <see cref="H2Connection"/>s
+/// (stream slot / streams-per-connection picks the connection), HTTP/1.1 streams on <see cref="H1Client"/>s.
+/// </summary>
+public sealed class LoadEngine : IAsyncDisposable
+{
+    private readonly List<SseSubscription> _streams = [];
+    private readonly List<Task<H2Connection>> _connections = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Histogram _timeToFirstFrame = new();
+    private readonly ConcurrentDictionary<int, string> _tokens = new();
+    private readonly HttpClient? _tickets;
+    private int _open;
+    private int _connectionsOpened;
+    private int _nextSource;
+
+    public LoadEngine(LoadOptions options)
+    {
+        Options = options;
+        EventType = Encoding.UTF8.GetBytes(options.EventType);
+        if (options.Auth != AuthMode.None && options.JwtKey is null)
+        {
+            throw new ArgumentException("--jwt-key (base64) is required with --auth bearer or ticket.");
+        }
+
+        if (options.Auth == AuthMode.Ticket)
+        {
+            // Tickets are plain JSON requests, not streams: HttpClient, accepting the same certificate as the streams.
+            var handler = new SocketsHttpHandler();
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => H2Connection.Accepts(certificate, options.PinnedCertificateSha256);
+            _tickets = new HttpClient(handler) { DefaultRequestVersion = HttpVersion.Version20, Timeout = TimeSpan.FromSeconds(30) };
+            _tickets.DefaultVersionPolicy = options.Url.Scheme == Uri.UriSchemeHttp && !options.Http1 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
+        }
+
+        Recorder.PerEvent = options.PerEventP99;
+    }
+
+    public LoadOptions Options { get; }
+
+    public byte[] EventType { get; }
+
+    public CauseCounter Failures { get; } = new();
+
+    public CauseCounter Drops { get; } = new();
+
+    public CancellationToken Stopping => _stopping.Token;
+
+    public int OpenStreams => Volatile.Read(ref _open);
+
+    /// <summary>Opens <paramref name="count"/> more streams, at most <see cref="LoadOptions.OpenConcurrency"/> at a time, and waits until each delivered its first frame or failed.</summary>
+    public async Task<LoadReport> OpenAsync(int count)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using var gate = new SemaphoreSlim(Options.OpenConcurrency);
+        var opening = new List<Task>(count);
+        for (var i = 0; i < count; i++)
+        {
+            await gate.WaitAsync(_stopping.Token);
+            var stream = new SseSubscription(this, _streams.Count, UserOf(_streams.Count));
+            _streams.Add(stream);
+            opening.Add(OpenOneAsync(stream).ContinueWith(_ => gate.Release(), TaskScheduler.Default));
+        }
+
+        await Task.WhenAll(opening);
+        return Report() with { Seconds = stopwatch.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>Records every delivered event for <paramref name="seconds"/>, with the client's own CPU time.</summary>
+    public async Task<LoadReport> MeasureAsync(double seconds)
+    {
+        var (openAtStart, dropsBefore, cpuBefore) = (OpenStreams, Drops.Total, Environment.CpuUsage.TotalTime);
+        var stopwatch = Stopwatch.StartNew();
+        Recorder.Start();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        Recorder.Stop();
+        var (events, bytes, untimed, latency, eventP99s) = Recorder.Collect(fullEvent: Math.Max(1, openAtStart * 9 / 10));
+        return Report() with
+        {
+            WindowSeconds = stopwatch.Elapsed.TotalSeconds,
+            Events = events,
+            DataBytes = bytes,
+            UntimedEvents = untimed,
+            LatencyMicroseconds = latency.ToSparse(),
+            EventP99Microseconds = eventP99s,
+            OpenAtStart = openAtStart,
+            OpenAtEnd = OpenStreams,
+            DroppedInWindow = Drops.Total - dropsBefore,
+            ClientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="cycles"/> open → first frame → close cycles, <paramref name="concurrency"/> at a time, bounded by
+    /// <paramref name="limitSeconds"/>. Cycle i belongs to the user of stream i, so no user goes over the per-user limit.
+    /// </summary>
+    public async Task<LoadReport> ChurnAsync(int cycles, int concurrency, double limitSeconds)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(limitSeconds));
+        var (next, completed, cpuBefore) = (-1, 0, Environment.CpuUsage.TotalTime);
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+        {
+            int cycle;
+            while (!deadline.IsCancellationRequested && (cycle = Interlocked.Increment(ref next)) < cycles)
+            {
+                // HTTP/2: the workers share connections (streams-per-connection of them on each).
+                var stream = new SseSubscription(this, worker, UserOf(cycle));
+                await OpenOneAsync(stream);
+                if (await stream.FirstFrame)
+                {
+                    Interlocked.Increment(ref completed);
+                    stream.Close();
+                }
+            }
+        }));
+        return Report() with
+        {
+            Requested = cycles,
+            Attempted = Math.Min(cycles, next + 1),
+            Completed = completed,
+            Seconds = stopwatch.Elapsed.TotalSeconds,
+            TimedOut = deadline.IsCancellationRequested,
+            ClientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
+        };
+    }
+
+    /// <summary>Opens one stream whose every event's data goes to <paramref name="onEventData"/> (probes of a server's own samples).</summary>
+    public async Task<SseSubscription> ProbeAsync(Action<string> onEventData)
+    {
+        var stream = new SseSubscription(this, 0, UserOf(0)) { OnEventData = onEventData };
+        _streams.Add(stream);
+        await OpenOneAsync(stream);
+        return stream;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        _streams.ForEach(s => s.Close());
+        foreach (var connection in _connections)
+        {
+            try
+            {
+                await (await connection).DisposeAsync();
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+            {
+            }
+        }
+
+        _tickets?.Dispose();
+    }
+
+    internal void StreamOpened(TimeSpan timeToFirstFrame)
+    {
+        Interlocked.Increment(ref _open);
+        lock (_timeToFirstFrame)
+        {
+            _timeToFirstFrame.Record((long)(timeToFirstFrame.TotalMilliseconds * 1000));
+        }
+    }
+
+    internal void StreamClosed() => Interlocked.Decrement(ref _open);
+
+    private int UserOf(int stream) => (Options.FirstStream + stream) / Options.StreamsPerUser;
+
+    /// <summary>Opens one stream and waits for its first frame (or its failure, or the open timeout); never throws.</summary>
+    private async Task OpenOneAsync(SseSubscription stream)
+    {
+        try
+        {
+            var url = Options.Url;
+            var token = Options.Auth == AuthMode.None ? null : _tokens.GetOrAdd(stream.User, u => Tokens.AccessToken(Options.JwtKey!, u, Options.JwtIssuer, Options.JwtAudience));
+            if (Options.Auth == AuthMode.Ticket)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, "/api/stream/tickets"))
+                {
+                    Headers = { Authorization = new("Bearer", token) },
+                    Content = JsonContent.Create(new { path = url.AbsolutePath }),
+                };
+                using var response = await _tickets!.SendAsync(request, _stopping.Token);
+                if (!response.IsSuccessStatusCode || (await response.Content.ReadFromJsonAsync<JsonElement>(_stopping.Token)).GetProperty("ticket").GetString() is not { } ticket)
+                {
+                    stream.End($"ticket_http_{(int)response.StatusCode}");
+                    return;
+                }
+
+                url = new Uri($"{url.GetLeftPart(UriPartial.Path)}?ticket={Uri.EscapeDataString(ticket)}");
+                token = null;
+            }
+
+            if (Options.Http1)
+            {
+                var source = Options.SourceAddresses <= 1 ? null : new IPAddress([127, 0, 0, (byte)(1 + ((uint)Interlocked.Increment(ref _nextSource) % Options.SourceAddresses))]);
+                Interlocked.Increment(ref _connectionsOpened);
+                _ = H1Client.RunAsync(stream, url, token, source, _stopping.Token).ContinueWith(t => stream.End(Classify(t.Exception)), TaskScheduler.Default);
+            }
+            else
+            {
+                var connection = await ConnectionFor(stream.Slot);
+                await connection.OpenAsync(stream, url.PathAndQuery, token, _stopping.Token);
+            }
+
+            await stream.FirstFrame.WaitAsync(TimeSpan.FromSeconds(Options.OpenTimeoutSeconds), _stopping.Token);
+        }
+        catch (TimeoutException)
+        {
+            stream.End("open_timeout");
+        }
+        catch (Exception ex)
+        {
+            stream.End(Classify(ex));
+        }
+    }
+
+    private Task<H2Connection> ConnectionFor(int slot)
+    {
+        var index = slot / Options.StreamsPerConnection;
+        lock (_connections)
+        {
+            while (_connections.Count <= index)
+            {
+                Interlocked.Increment(ref _connectionsOpened);
+                _connections.Add(H2Connection.ConnectAsync(Options.Url, Options.PinnedCertificateSha256, _stopping.Token));
+            }
+
+            // A connection that failed or ended is replaced for the streams that come after.
+            if (_connections[index].IsFaulted || _connections[index] is { IsCompletedSuccessfully: true, Result.Ended: not null })
+            {
+                Interlocked.Increment(ref _connectionsOpened);
+                _connections[index] = H2Connection.ConnectAsync(Options.Url, Options.PinnedCertificateSha256, _stopping.Token);
+            }
+
+            return _connections[index];
+        }
+    }
+
+    private static string? Classify(Exception? ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SocketException socket:
+                    return "socket_" + socket.SocketErrorCode;
+                case System.Security.Authentication.AuthenticationException:
+                    return "tls_failed";
+                case OperationCanceledException or ObjectDisposedException:
+                    return null; // closed on purpose
+                case IOException { Message: "alpn_not_h2" }:
+                    return "alpn_not_h2";
+                case AggregateException or IOException or HttpRequestException when e.InnerException is not null:
+                    continue;
+                default:
+                    return e.GetType().Name;
+            }
+        }
+
+        return ex is null ? null : "io_error";
+    }
+
+    private LoadReport Report()
+    {
+        lock (_timeToFirstFrame)
+        {
+            return new LoadReport
+            {
+                Attempted = _streams.Count,
+                Open = OpenStreams,
+                Failures = Failures.Snapshot(),
+                Drops = Drops.Snapshot(),
+                TimeToFirstFrameMicroseconds = _timeToFirstFrame.ToSparse(),
+                Connections = Volatile.Read(ref _connectionsOpened),
+                ClientRssBytes = ProcStats.ResidentBytes(Environment.ProcessId),
+            };
+        }
+    }
+}
+
+/// <summary>What one worker's step gave (open, measure or churn; fields that do not apply stay 0); the suite adds several up.</summary>
+public sealed record LoadReport
+{
+    public int Attempted { get; init; }
+
+    public int Open { get; init; }
+
+    public Dictionary<string, int> Failures { get; init; } = [];
+
+    public Dictionary<string, int> Drops { get; init; } = [];
+
+    public double Seconds { get; init; }
+
+    public long[][] TimeToFirstFrameMicroseconds { get; init; } = [];
+
+    public int Connections { get; init; }
+
+    public long ClientRssBytes { get; init; }
+
+    public double WindowSeconds { get; init; }
+
+    /// <summary>Data events delivered inside the window, over every stream.</summary>
+    public long Events { get; init; }
+
+    public long DataBytes { get; init; }
+
+    /// <summary>Data events without a parsable <c>"timestamp":</c> (not in the latency figures).</summary>
+    public long UntimedEvents { get; init; }
+
+    public long[][] LatencyMicroseconds { get; init; } = [];
+
+    /// <summary>With <see cref="LoadOptions.PerEventP99"/>: the p99 of each event over its subscribers, sorted.</summary>
+    public double[] EventP99Microseconds { get; init; } = [];
+
+    public int OpenAtStart { get; init; }
+
+    public int OpenAtEnd { get; init; }
+
+    public int DroppedInWindow { get; init; }
+
+    public double ClientCpuSeconds { get; init; }
+
+    public int Requested { get; init; }
+
+    public int Completed { get; init; }
+
+    public bool TimedOut { get; init; }
+
+    public static LoadReport Merge(IReadOnlyList<LoadReport> all) => all.Count == 1 ? all[0] : new()
+    {
+        Attempted = all.Sum(r => r.Attempted),
+        Open = all.Sum(r => r.Open),
+        Failures = Causes(all.Select(r => r.Failures)),
+        Drops = Causes(all.Select(r => r.Drops)),
+        Seconds = all.Max(r => r.Seconds),
+        TimeToFirstFrameMicroseconds = Histograms(all.Select(r => r.TimeToFirstFrameMicroseconds)),
+        Connections = all.Sum(r => r.Connections),
+        ClientRssBytes = all.Sum(r => r.ClientRssBytes),
+        WindowSeconds = all.Average(r => r.WindowSeconds),
+        Events = all.Sum(r => r.Events),
+        DataBytes = all.Sum(r => r.DataBytes),
+        UntimedEvents = all.Sum(r => r.UntimedEvents),
+        LatencyMicroseconds = Histograms(all.Select(r => r.LatencyMicroseconds)),
+        OpenAtStart = all.Sum(r => r.OpenAtStart),
+        OpenAtEnd = all.Sum(r => r.OpenAtEnd),
+        DroppedInWindow = all.Sum(r => r.DroppedInWindow),
+        ClientCpuSeconds = all.Sum(r => r.ClientCpuSeconds),
+        Requested = all.Sum(r => r.Requested),
+        Completed = all.Sum(r => r.Completed),
+        TimedOut = all.Any(r => r.TimedOut),
+    };
+
+    public static string Causes(IReadOnlyDictionary<string, int>? causes) =>
+        causes is null || causes.Count == 0 ? "none" : string.Join(", ", causes.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
+
+    private static Dictionary<string, int> Causes(IEnumerable<Dictionary<string, int>> all) =>
+        all.SelectMany(c => c).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
+
+    private static long[][] Histograms(IEnumerable<long[][]> all)
+    {
+        var total = new Histogram();
+        foreach (var sparse in all)
+        {
+            total.Add(Histogram.FromSparse(sparse));
+        }
+
+        return total.ToSparse();
+    }
+}

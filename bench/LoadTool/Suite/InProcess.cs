@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text;
+using Metrics.Api.Streaming;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LoadTool;
+
+/// <summary>
+/// The fan-out alone (<c>inproc</c>): the real hub, built by Metrics.Api's own <c>AddMetricsStreaming</c>, with N
+/// subscribers that run the endpoint's read loop (WaitToReadAsync / TryRead / RecordSent) without HTTP. Latency at a
+/// steady 10 events/s, then delivered events/s and bytes allocated per delivered event (the whole process) with bursts
+/// as fast as the subscribers drain them. Bounded to 60 s.
+/// </summary>
+public static class InProcess
+{
+    private const int LatencyEvents = 20, Bursts = 20, BurstSize = 64; // half the default queue: a healthy subscriber never overflows
+
+    public static async Task<ScenarioResult> RunAsync(int count)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.AddMetricsStreaming();
+        using var host = builder.Build();
+        var hub = host.Services.GetRequiredService<IEventHub>();
+        var payload = Encoding.UTF8.GetBytes(NchanPublisher.Payload(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 1));
+        var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var subscribers = new Subscriber[count];
+        for (var i = 0; i < count; i++)
+        {
+            subscribers[i] = new Subscriber(await hub.SubscribeAsync(new SubscriptionRequest($"user-{i % 100}", null), limit.Token));
+        }
+
+        var consumers = subscribers.Select(s => s.RunAsync()).ToArray();
+        await Task.Delay(200, limit.Token); // every read loop parks on its queue
+        var memoryPerSubscriber = (double)(GC.GetTotalMemory(forceFullCollection: true) - memoryBefore) / count;
+
+        Recorder.Start();
+        for (var i = 0; i < LatencyEvents; i++)
+        {
+            await hub.PublishAsync("metrics", payload, limit.Token);
+            await Task.Delay(100, limit.Token);
+        }
+
+        await WaitForAsync(subscribers, LatencyEvents, limit.Token);
+        Recorder.Stop();
+        var latency = Recorder.Collect(count).Latency;
+
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+        var stopwatch = Stopwatch.StartNew();
+        for (var burst = 1; burst <= Bursts; burst++)
+        {
+            for (var i = 0; i < BurstSize; i++)
+            {
+                await hub.PublishAsync("metrics", payload, limit.Token);
+            }
+
+            await WaitForAsync(subscribers, LatencyEvents + (burst * BurstSize), limit.Token);
+        }
+
+        var elapsed = stopwatch.Elapsed.TotalSeconds;
+        var delivered = (long)count * Bursts * BurstSize;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var overflowed = subscribers.Count(s => s.Subscription.IsEnded);
+        foreach (var s in subscribers)
+        {
+            s.Subscription.Dispose();
+        }
+
+        await Task.WhenAll(consumers);
+        return new ScenarioResult
+        {
+            Scenario = "InProcess", Target = "hub", Streams = count,
+            Open = new LoadReport { Open = count - overflowed, Attempted = count, Drops = overflowed == 0 ? [] : new() { ["overflowed"] = overflowed } },
+            Measure = new LoadReport
+            {
+                WindowSeconds = elapsed, Events = delivered, LatencyMicroseconds = latency.ToSparse(), OpenAtEnd = count - overflowed,
+                ClientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
+            },
+            AllocatedPerEvent = (double)allocated / delivered, GcHeapPerStream = memoryPerSubscriber,
+        };
+    }
+
+    private static async Task WaitForAsync(Subscriber[] subscribers, int received, CancellationToken cancellationToken)
+    {
+        while (subscribers.Any(s => !s.Subscription.IsEnded && Volatile.Read(ref s.Received) < received))
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+    }
+
+    private sealed class Subscriber(StreamSubscription subscription)
+    {
+        public int Received;
+
+        public StreamSubscription Subscription => subscription;
+
+        /// <summary>The endpoint's loop, minus the SSE formatter.</summary>
+        public async Task RunAsync()
+        {
+            var live = subscription.Live;
+            while (!subscription.IsEnded && await live.WaitToReadAsync(CancellationToken.None))
+            {
+                while (!subscription.IsEnded && live.TryRead(out var streamEvent))
+                {
+                    Recorder.Record((long)(Stopwatch.GetElapsedTime(streamEvent.Timestamp).TotalMilliseconds * 1000), streamEvent.Data.Length, 0);
+                    subscription.RecordSent();
+                    Interlocked.Increment(ref Received);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,381 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace LoadTool;
+
+/// <summary>
+/// Every process the suite starts, written to a pid file as "PID STARTTIME" lines (STARTTIME: field 22 of
+/// /proc/PID/stat) so that bench/run.sh can kill exactly those, and no recycled PID, if the suite itself dies.
+/// </summary>
+public static class Registry
+{
+    private static readonly List<Process> s_processes = [];
+
+    public static string? PidFile { get; set; }
+
+    public static void Track(Process process)
+    {
+        lock (s_processes)
+        {
+            s_processes.Add(process);
+        }
+
+        Record(process.Id);
+    }
+
+    /// <summary>Records processes the suite did not start itself but must clean up (nginx workers, forked by the master).</summary>
+    public static void Record(int pid)
+    {
+        if (PidFile is not null && StartTime(pid) is { } start)
+        {
+            lock (s_processes)
+            {
+                File.AppendAllText(PidFile, $"{pid} {start}\n");
+            }
+        }
+    }
+
+    private static string? StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]; // field 22 overall: starttime in clock ticks since boot
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Kills <paramref name="process"/> and its descendants, and waits (bounded) until all of them are gone.</summary>
+    public static async Task StopAsync(Process process, TimeSpan wait)
+    {
+        try
+        {
+            var tree = ProcStats.WithDescendants([process.Id]);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync().WaitAsync(wait);
+            // Children (nginx workers) exit after their parent: wait for them too, so nothing counts as left over.
+            for (var deadline = Stopwatch.StartNew(); tree.Any(ProcStats.IsAlive) && deadline.Elapsed < wait;)
+            {
+                await Task.Delay(50);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+        catch (TimeoutException)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"suite: process {process.Id} did not exit within {wait.TotalSeconds} s"));
+        }
+    }
+
+    /// <summary>Stops every tracked process still running (the suite's last step, and its crash path).</summary>
+    public static async Task StopAllAsync()
+    {
+        List<Process> all;
+        lock (s_processes)
+        {
+            all = [.. s_processes];
+            s_processes.Clear();
+        }
+
+        foreach (var process in Enumerable.Reverse(all))
+        {
+            await StopAsync(process, TimeSpan.FromSeconds(10));
+            process.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// The one process launcher: a server (a .NET service, nginx, the hop emitter), a load worker or a tool, started with
+/// its own environment, tracked by <see cref="Registry"/>, its output kept (the last lines, for error messages; all of
+/// it for tools; stdout lines as replies for workers), "Now listening on" lines collected. Disposing it kills it.
+/// </summary>
+public sealed class Child : IAsyncDisposable
+{
+    private const string Listening = "Now listening on: ";
+    private readonly Queue<string> _tail = new();
+    private readonly List<Uri> _listening = [];
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Channel<string>? _replies;
+    private readonly int _keep;
+
+    private Child(string name, Process process, bool replies, int keep)
+    {
+        (Name, Process, _keep) = (name, process, keep);
+        _replies = replies ? Channel.CreateUnbounded<string>() : null;
+    }
+
+    public string Name { get; }
+
+    public Process Process { get; }
+
+    public int Pid => Process.Id;
+
+    public IReadOnlyList<Uri> ListeningOn
+    {
+        get
+        {
+            lock (_listening)
+            {
+                return [.. _listening];
+            }
+        }
+    }
+
+    /// <param name="replies">A load worker: commands go to its stdin, its stdout lines are replies (<see cref="AskAsync"/>).</param>
+    /// <param name="keep">Output lines kept (the last ones).</param>
+    public static Child Start(string name, string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null,
+        string? directory = null, bool replies = false, int keep = 60)
+    {
+        var info = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = directory ?? "",
+            RedirectStandardInput = replies,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Nothing of the suite's own OpenTelemetry or ASP.NET settings leaks into a child.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("DOTNET_STARTUP", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {name}.");
+        Registry.Track(process);
+        var child = new Child(name, process, replies, keep);
+        process.OutputDataReceived += (_, e) => child.OnLine(e.Data, stdout: true);
+        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data, stdout: false);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Runs a tool to its end (bounded): its exit code and its output.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        try
+        {
+            await using var tool = Start(Path.GetFileName(file), file, arguments, keep: 100_000);
+            await tool.Process.WaitForExitAsync().WaitAsync(timeout);
+            tool.Process.WaitForExit(); // the output's end
+            return (tool.Process.ExitCode, tool.Tail());
+        }
+        catch (Exception e) when (e is TimeoutException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return (-1, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the child listens: its "Application started" line (.NET hosts), or else a TCP connect to each of
+    /// <paramref name="ports"/> on 127.0.0.1 (nginx). Fails fast when it exits.
+    /// </summary>
+    public async Task WaitListeningAsync(TimeSpan timeout, params int[] ports)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var listening = ports.Length == 0 ? _started.Task : Task.WhenAll(ports.Select(async port =>
+        {
+            while (true)
+            {
+                try
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    await socket.ConnectAsync(IPAddress.Loopback, port);
+                    return;
+                }
+                catch (SocketException) when (stopwatch.Elapsed < timeout && !Process.HasExited)
+                {
+                    await Task.Delay(50);
+                }
+            }
+        }));
+        if (await Task.WhenAny(listening, Process.WaitForExitAsync(), Task.Delay(timeout)) != listening || !listening.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException(
+                $"{Name} {(Process.HasExited ? $"exited with code {Process.ExitCode}" : $"did not listen within {timeout.TotalSeconds} s")}. Last output:\n{Tail()}");
+        }
+    }
+
+    /// <summary>Sends a command line to a worker and waits (bounded) for its reply line "PREFIX JSON".</summary>
+    public async Task<T> AskAsync<T>(string command, string prefix, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await Process.StandardInput.WriteLineAsync(command);
+            await Process.StandardInput.FlushAsync(cancel.Token);
+            while (await _replies!.Reader.ReadAsync(cancel.Token) is { } line)
+            {
+                if (line.StartsWith(prefix + " ", StringComparison.Ordinal))
+                {
+                    return JsonSerializer.Deserialize<T>(line[(prefix.Length + 1)..])!;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} did not answer '{command}' within {timeout.TotalSeconds} s. Last output:\n{Tail()}");
+        }
+        catch (Exception e) when (e is IOException or ChannelClosedException)
+        {
+        }
+
+        throw new InvalidOperationException($"{Name} ended before answering '{command}'. Last output:\n{Tail()}");
+    }
+
+    public string Tail()
+    {
+        lock (_tail)
+        {
+            return string.Join('\n', _tail);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_replies is not null && !Process.HasExited)
+        {
+            try
+            {
+                await Process.StandardInput.WriteLineAsync("close");
+                await Process.StandardInput.FlushAsync();
+                await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(40));
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
+            {
+            }
+        }
+
+        await Registry.StopAsync(Process, TimeSpan.FromSeconds(15));
+        Process.Dispose();
+    }
+
+    private void OnLine(string? line, bool stdout)
+    {
+        if (line is null)
+        {
+            if (stdout)
+            {
+                _replies?.Writer.TryComplete();
+            }
+
+            return;
+        }
+
+        if (stdout && _replies is not null)
+        {
+            _replies.Writer.TryWrite(line);
+            return;
+        }
+
+        lock (_tail)
+        {
+            _tail.Enqueue(line);
+            while (_tail.Count > _keep)
+            {
+                _tail.Dequeue();
+            }
+        }
+
+        var at = line.IndexOf(Listening, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            lock (_listening)
+            {
+                _listening.Add(new Uri(line[(at + Listening.Length)..].Trim()));
+            }
+        }
+        else if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            _started.TrySetResult();
+        }
+    }
+}
+
+/// <summary>
+/// The load, in worker processes of its own (<c>LoadTool worker</c>): their CPU and memory are the client's, apart
+/// from the suite's, and several workers split a load one process cannot hold (HTTP/1.1: a file descriptor per
+/// stream, capped by RLIMIT_NOFILE). Each worker numbers its users from its own offset.
+/// </summary>
+public sealed class Workers : IAsyncDisposable
+{
+    private readonly List<Child> _workers = [];
+
+    private Workers()
+    {
+    }
+
+    public int Count => _workers.Count;
+
+    public static async Task<Workers> StartAsync(int streams, LoadOptions options, string dotnet)
+    {
+        var perWorker = options.Http1 ? Math.Max(100, Machine.OpenFilesLimit() - 500) : int.MaxValue;
+        var count = Math.Max(1, (int)((streams + (long)perWorker - 1) / perWorker));
+        var set = new Workers();
+        for (var i = 0; i < count; i++)
+        {
+            var worker = Child.Start($"load worker {i}", dotnet, [typeof(Workers).Assembly.Location, "worker"], replies: true);
+            set._workers.Add(worker);
+            await worker.Process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(options with { FirstStream = i * 1_000_000 }));
+        }
+
+        return set;
+    }
+
+    public Task<LoadReport> OpenAsync(int streams, TimeSpan timeout) =>
+        AskAllAsync(i => $"open {Share(streams, i)}", "opened", timeout);
+
+    public Task<LoadReport> MeasureAsync(double seconds) =>
+        AskAllAsync(_ => string.Create(CultureInfo.InvariantCulture, $"measure {seconds}"), "measured", TimeSpan.FromSeconds(seconds + 60));
+
+    public Task<LoadReport> ChurnAsync(int cycles, int concurrency, double limitSeconds) =>
+        AskAllAsync(i => string.Create(CultureInfo.InvariantCulture, $"churn {Share(cycles, i)} {Math.Max(1, Share(concurrency, i))} {limitSeconds}"), "churned", TimeSpan.FromSeconds(limitSeconds + 60));
+
+    public async ValueTask DisposeAsync() => await Task.WhenAll(_workers.Select(w => w.DisposeAsync().AsTask()));
+
+    /// <summary>The worker side: options as JSON on the first line, then one command per line, one reply per command on stdout.</summary>
+    public static async Task<int> RunWorkerAsync()
+    {
+        var options = JsonSerializer.Deserialize<LoadOptions>(await Console.In.ReadLineAsync() ?? "") ?? throw new ArgumentException("No options.");
+        await using var engine = new LoadEngine(options);
+        while (await Console.In.ReadLineAsync() is { } line && line != "close")
+        {
+            var p = line.Split(' ');
+            var (reply, report) = p[0] switch
+            {
+                "open" => ("opened", await engine.OpenAsync(int.Parse(p[1], CultureInfo.InvariantCulture))),
+                "measure" => ("measured", await engine.MeasureAsync(double.Parse(p[1], CultureInfo.InvariantCulture))),
+                "churn" => ("churned", await engine.ChurnAsync(int.Parse(p[1], CultureInfo.InvariantCulture), int.Parse(p[2], CultureInfo.InvariantCulture), double.Parse(p[3], CultureInfo.InvariantCulture))),
+                _ => throw new ArgumentException($"worker: unknown command '{line}'"),
+            };
+            await Console.Out.WriteLineAsync(reply + " " + JsonSerializer.Serialize(report));
+            await Console.Out.FlushAsync();
+        }
+
+        return 0;
+    }
+
+    private async Task<LoadReport> AskAllAsync(Func<int, string> command, string reply, TimeSpan timeout) =>
+        LoadReport.Merge(await Task.WhenAll(_workers.Select((w, i) => w.AskAsync<LoadReport>(command(i), reply, timeout))));
+
+    private int Share(int total, int index) => (total / _workers.Count) + (index < total % _workers.Count ? 1 : 0);
+}
