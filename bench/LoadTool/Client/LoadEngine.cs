@@ -19,44 +19,21 @@ public enum AuthMode
 /// <summary>How the client reaches a server: URL, protocol, connections, credentials. Workers get it as JSON.</summary>
 public sealed record LoadOptions
 {
-    /// <summary>The stream URL: http:// (h2c, or HTTP/1.1 with <see cref="Http1"/>) or https:// (TLS, ALPN h2).</summary>
-    public required Uri Url { get; init; }
-
+    public required Uri Url { get; init; } // The stream URL: http:// (h2c, or HTTP/1.1 with <see cref="Http1"/>) or https:// (TLS, ALPN h2).
     public bool Http1 { get; init; }
-
-    /// <summary>HTTP/2 streams per connection; a new connection every this many streams.</summary>
-    public int StreamsPerConnection { get; init; } = 500;
-
-    /// <summary>HTTP/1.1: connect from 127.0.0.1 … 127.0.0.N, round robin (each address has its own ports).</summary>
-    public int SourceAddresses { get; init; } = 1;
-
+    public int StreamsPerConnection { get; init; } = 500; // HTTP/2 streams per connection; a new connection every this many streams.
+    public int SourceAddresses { get; init; } = 1; // HTTP/1.1: connect from 127.0.0.1 … 127.0.0.N, round robin (each address has its own ports).
     public int OpenConcurrency { get; init; } = 200;
-
     public double OpenTimeoutSeconds { get; init; } = 30;
-
-    /// <summary>Data events are the ones of this type (<c>message</c> = events without an <c>event:</c> line).</summary>
-    public string EventType { get; init; } = "metrics";
-
+    public string EventType { get; init; } = "metrics"; // Data events are the ones of this type (`message` = events without an `event:` line).
     public AuthMode Auth { get; init; }
-
-    /// <summary>Streams given to each user (one token per user), under the server's per-user limit.</summary>
-    public int StreamsPerUser { get; init; } = 5;
-
+    public int StreamsPerUser { get; init; } = 5; // Streams given to each user (one token per user), under the server's per-user limit.
     public string JwtIssuer { get; init; } = Tokens.Issuer;
-
     public string JwtAudience { get; init; } = Tokens.Audience;
-
-    /// <summary>Base64 HS256 key the server trusts (its development issuer's).</summary>
-    public string? JwtKey { get; init; }
-
-    /// <summary>SHA-256 of the one (self-signed) server certificate to accept; "any" accepts every certificate.</summary>
-    public string? PinnedCertificateSha256 { get; init; }
-
-    /// <summary>Index of this process's first stream (several workers share one user numbering).</summary>
-    public int FirstStream { get; init; }
-
-    /// <summary>Also record a histogram per event, for the p99 of one event over its subscribers.</summary>
-    public bool PerEventP99 { get; init; }
+    public string? JwtKey { get; init; } // Base64 HS256 key the server trusts (its development issuer's).
+    public string? PinnedCertificateSha256 { get; init; } // SHA-256 of the one (self-signed) server certificate to accept; "any" accepts every certificate.
+    public int FirstStream { get; init; } // Index of this process's first stream (several workers share one user numbering).
+    public bool PerEventP99 { get; init; } // Also record a histogram per event, for the p99 of one event over its subscribers.
 
     public static LoadOptions FromCli(Cli cli) => new()
     {
@@ -155,7 +132,6 @@ public sealed class LoadEngine : IAsyncDisposable
     public CauseCounter Drops { get; } = new();
 
     public CancellationToken Stopping => _stopping.Token;
-
     public int OpenStreams => Volatile.Read(ref _open);
 
     /// <summary>Opens <paramref name="count"/> more streams, at most <see cref="LoadOptions.OpenConcurrency"/> at a time, and waits until each delivered its first frame or failed.</summary>
@@ -397,48 +373,25 @@ public sealed class LoadEngine : IAsyncDisposable
 public sealed record LoadReport
 {
     public int Attempted { get; init; }
-
     public int Open { get; init; }
-
     public Dictionary<string, int> Failures { get; init; } = [];
-
     public Dictionary<string, int> Drops { get; init; } = [];
-
     public double Seconds { get; init; }
-
     public long[][] TimeToFirstFrameMicroseconds { get; init; } = [];
-
     public int Connections { get; init; }
-
     public long ClientRssBytes { get; init; }
-
     public double WindowSeconds { get; init; }
-
-    /// <summary>Data events delivered inside the window, over every stream.</summary>
-    public long Events { get; init; }
-
+    public long Events { get; init; } // Data events delivered inside the window, over every stream.
     public long DataBytes { get; init; }
-
-    /// <summary>Data events without a parsable <c>"timestamp":</c> (not in the latency figures).</summary>
-    public long UntimedEvents { get; init; }
-
+    public long UntimedEvents { get; init; } // Data events without a parsable `"timestamp":` (not in the latency figures).
     public long[][] LatencyMicroseconds { get; init; } = [];
-
-    /// <summary>With <see cref="LoadOptions.PerEventP99"/>: the p99 of each event over its subscribers, sorted.</summary>
-    public double[] EventP99Microseconds { get; init; } = [];
-
+    public double[] EventP99Microseconds { get; init; } = []; // With <see cref="LoadOptions.PerEventP99"/>: the p99 of each event over its subscribers, sorted.
     public int OpenAtStart { get; init; }
-
     public int OpenAtEnd { get; init; }
-
     public int DroppedInWindow { get; init; }
-
     public double ClientCpuSeconds { get; init; }
-
     public int Requested { get; init; }
-
     public int Completed { get; init; }
-
     public bool TimedOut { get; init; }
 
     public static LoadReport Merge(IReadOnlyList<LoadReport> all) => all.Count == 1 ? all[0] : new()

@@ -6,70 +6,19 @@ namespace LoadTool;
 public sealed record SuiteResults
 {
     public required bool Quick { get; init; }
-
     public required DateTimeOffset StartedAt { get; init; }
-
     public DateTimeOffset FinishedAt { get; set; }
-
     public required MachineInfo Machine { get; init; }
-
-    public required SuiteSettings Settings { get; init; }
-
+    public required SuiteOptions Settings { get; init; }
     public List<TargetDescription> Targets { get; init; } = [];
-
     public List<ScenarioResult> Results { get; init; } = [];
-
     public List<ProfileResult> Profiles { get; init; } = [];
-
-    /// <summary>Scenarios that could not run (a server did not start, a worker failed), with the reason.</summary>
-    public List<string> Errors { get; init; } = [];
-
+    public List<string> Errors { get; init; } = []; // Scenarios that could not run (a server did not start, a worker failed), with the reason.
     public string CommandLine { get; init; } = "";
 }
 
 public sealed record MachineInfo(
-    int Cores,
-    string CpuModel,
-    long MemoryBytes,
-    string Kernel,
-    string Os,
-    string DotNet,
-    string Nginx,
-    string Nchan,
-    int OpenFilesLimit,
-    string GitCommit,
-    bool GitDirty);
-
-public sealed record SuiteSettings(
-    int[] W1Streams,
-    double W1Rate,
-    double W1Seconds,
-    int W2Streams,
-    double[] W2Rates,
-    double W2Seconds,
-    int W3Cycles,
-    int W3Concurrency,
-    double W3IdleSeconds,
-    double SettleSeconds,
-    int StreamsPerConnection,
-    int StreamsPerUser,
-    string Auth,
-    string ApiEnvironment,
-    string[] ApiEnv,
-    string[] EdgeEnv)
-{
-    public string[] Scenarios { get; init; } = ["w1", "w2", "w3"];
-
-    public int WarmupEvents { get; init; }
-
-    public int FanoutEvents { get; init; }
-
-    public int HopStreams { get; init; }
-
-    public double HopSeconds { get; init; }
-
-    public int HopIntervalMs { get; init; }
-}
+    int Cores, string CpuModel, long MemoryBytes, string Kernel, string Os, string DotNet, string Nginx, string Nchan, int OpenFilesLimit, string GitCommit, bool GitDirty);
 
 public sealed record TargetDescription(string Name, string Title, string Transport, string Auth, string Processes, bool Ours);
 
@@ -77,74 +26,36 @@ public sealed record TargetDescription(string Name, string Title, string Transpo
 public sealed record ScenarioResult
 {
     public required string Scenario { get; init; }
-
     public required string Target { get; init; }
-
     public int Streams { get; init; }
-
     public double Rate { get; init; }
-
     public int Workers { get; init; }
-
     public LoadReport? Open { get; init; }
-
     public LoadReport? Measure { get; init; }
-
     public LoadReport? Churn { get; init; }
-
-    /// <summary>Server processes (with descendants) after start and warm-up, before any load.</summary>
-    public ProcSample? ServerIdle { get; init; }
-
-    /// <summary>With half of the streams open (W1), for the marginal cost of a stream.</summary>
-    public ProcSample? ServerHalf { get; init; }
-
-    /// <summary>Streams open when <see cref="ServerHalf"/> was read.</summary>
-    public int OpenAtHalf { get; init; }
-
-    /// <summary>W3: the baseline after the warm-up's settle time (with <see cref="ServerIdle"/>: idle CPU before the churn).</summary>
-    public ProcSample? ServerBeforeChurn { get; init; }
-
-    /// <summary>With every stream open, before the window.</summary>
-    public ProcSample? ServerFull { get; init; }
-
+    public ProcSample? ServerIdle { get; init; } // Server processes (with descendants) after start and warm-up, before any load.
+    public ProcSample? ServerHalf { get; init; } // With half of the streams open (W1), for the marginal cost of a stream.
+    public int OpenAtHalf { get; init; } // Streams open when ServerHalf was read.
+    public ProcSample? ServerBeforeChurn { get; init; } // W3: the baseline after the warm-up's settle time (with ServerIdle: idle CPU before the churn).
+    public ProcSample? ServerFull { get; init; } // With every stream open, before the window.
     public ProcSample? ServerWindowStart { get; init; }
-
     public ProcSample? ServerWindowEnd { get; init; }
-
-    /// <summary>W3: right after the churn, and after the idle period.</summary>
-    public ProcSample? ServerAfterChurn { get; init; }
-
-    /// <summary>W3: halfway through the idle period; CPU is read over its second half (after the churn's tail).</summary>
-    public ProcSample? ServerIdleMid { get; init; }
-
+    public ProcSample? ServerAfterChurn { get; init; } // W3: right after the churn, and after the idle period.
+    public ProcSample? ServerIdleMid { get; init; } // W3: halfway through the idle period; CPU is read over its second half (after the churn's tail).
     public ProcSample? ServerAfterIdle { get; init; }
-
-    /// <summary>W3: open streams the server itself reports after the idle period (null where it cannot say).</summary>
-    public int? ServerReportedOpenAfterIdle { get; init; }
-
-    /// <summary>Fan-out: bytes the server (in process: the whole process) allocated per delivered event, and net of its idle rate.</summary>
-    public double? AllocatedPerEvent { get; init; }
-
+    public int? ServerReportedOpenAfterIdle { get; init; } // W3: open streams the server itself reports after the idle period (null where it cannot say).
+    public double? AllocatedPerEvent { get; init; } // Fan-out: bytes the server (in process: the whole process) allocated per delivered event, and net of its idle rate.
     public double? NetAllocatedPerEvent { get; init; }
-
-    /// <summary>Fan-out: GC heap (in process: managed memory) per open stream.</summary>
-    public double? GcHeapPerStream { get; init; }
-
+    public double? GcHeapPerStream { get; init; } // Fan-out: GC heap (in process: managed memory) per open stream.
     public string? Error { get; init; }
 
     // Derived figures, so that the report and readers of results.json agree.
     public double? LatencyP50Ms => Latency(0.50);
-
     public double? LatencyP90Ms => Latency(0.90);
-
     public double? LatencyP99Ms => Latency(0.99);
-
     public double? LatencyMaxMs => Measure is null ? null : Histogram.FromSparse(Measure.LatencyMicroseconds) is { Count: > 0 } h ? h.Max / 1000.0 : null;
-
     public double? EventsPerSecond => Measure is { WindowSeconds: > 0 } m ? m.Events / m.WindowSeconds : null;
-
-    /// <summary>Streams open × rate: what the publisher offered to the streams during the window.</summary>
-    public double? OfferedPerSecond => Open is { } o ? o.Open * Rate : null;
+    public double? OfferedPerSecond => Open is { } o ? o.Open * Rate : null; // Streams open × rate: what the publisher offered to the streams during the window.
 
     /// <summary>
     /// Delivered events/s, capped at the offered rate: a server that fell behind and caught up inside the window

@@ -5,112 +5,107 @@ using System.Text.Json;
 
 namespace LoadTool;
 
-/// <summary>The suite's settings: scale (quick or full), targets, scenarios, paths. Every default is in <see cref="Program.Usage"/>.</summary>
-public sealed class SuiteOptions
+/// <summary>The suite's settings: scale (quick or full), targets, scenarios, paths; saved with the results. Defaults: <see cref="Commands.Usage"/>.</summary>
+public sealed record SuiteOptions
 {
     public static readonly string[] AllTargets = ["edge", "api", "nchan-h1", "nchan-h2", "naive"];
     public static readonly string[] AllScenarios = ["w1", "w2", "w3", "fanout", "inproc", "hop"];
 
-    public SuiteOptions(Cli cli)
-    {
-        var q = Quick = cli.Flag("--quick");
-        Repo = Path.GetFullPath(cli.Value("--repo") ?? FindRepo());
-        ResultsDir = Path.GetFullPath(cli.Value("--results") ?? Path.Combine(Repo, "bench", "results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (q ? "-quick" : "")));
-        DocPath = Path.GetFullPath(cli.Value("--doc") ?? Path.Combine(Repo, "docs", "benchmarks.md"));
-        Targets = cli.Names("--targets", AllTargets);
-        Scenarios = cli.Names("--scenarios", ["w1", "w2", "w3"]);
-        foreach (var name in Targets.Where(t => !AllTargets.Contains(t)).Concat(Scenarios.Where(s => !AllScenarios.Contains(s))))
-        {
-            throw new ArgumentException($"Unknown target or scenario '{name}'. Targets: {string.Join(", ", AllTargets)}; scenarios: {string.Join(", ", AllScenarios)}.");
-        }
+    public bool Quick { get; init; }
+    public string Repo { get; init; } = "";
+    public string ResultsDir { get; init; } = "";
+    public string DocPath { get; init; } = "";
+    public string[] Targets { get; init; } = AllTargets;
+    public string[] Scenarios { get; init; } = ["w1", "w2", "w3"];
+    public int[] W1Streams { get; init; } = [];
+    public double W1Seconds { get; init; }
+    public int W2Streams { get; init; }
+    public double[] W2Rates { get; init; } = [];
+    public double W2Seconds { get; init; }
+    public int W3Cycles { get; init; }
+    public int W3Concurrency { get; init; }
+    public double W3IdleSeconds { get; init; }
+    public double W3LimitSeconds { get; init; }
+    public int[] FanoutStreams { get; init; } = [];
+    public double[] FanoutRates { get; init; } = [];
+    public int FanoutEvents { get; init; }
+    public int HopStreams { get; init; }
+    public double HopSeconds { get; init; }
+    public int HopIntervalMs { get; init; }
+    public int WarmupEvents { get; init; }
+    public double SettleSeconds { get; init; }
+    public double OpenTimeoutSeconds { get; init; }
+    public int OpenConcurrency { get; init; }
+    public int StreamsPerConnection { get; init; }
+    public int StreamsPerUser { get; init; }
+    public string Auth { get; init; } = "bearer";
+    public string ApiEnvironment { get; init; } = "Development";
+    public string[] ApiEnv { get; init; } = [];
+    public string[] EdgeEnv { get; init; } = [];
+    public bool Profile { get; init; }
+    public double ProfileSeconds { get; init; }
+    public string Nginx { get; init; } = "";
+    public string NchanModule { get; init; } = "";
+    public string Dotnet { get; init; } = "dotnet";
+    public string Configuration { get; init; } = "Release";
 
-        W1Streams = cli.Ints("--w1-streams", q ? [200, 1_000] : [1_000, 5_000, 10_000, 20_000]);
-        W1Seconds = cli.DoubleValue("--w1-seconds", q ? 4 : 20, 1, 600);
-        W2Streams = cli.IntValue("--w2-streams", q ? 200 : 1_000, 1);
-        W2Rates = cli.Doubles("--w2-rates", q ? [10, 100] : [10, 25, 50, 100, 200, 400]);
-        W2Seconds = cli.DoubleValue("--w2-seconds", q ? 4 : 15, 1, 600);
-        W3Cycles = cli.IntValue("--w3-cycles", q ? 1_000 : 10_000, 1);
-        W3Concurrency = cli.IntValue("--w3-concurrency", q ? 50 : 200, 1, 10_000);
-        W3IdleSeconds = cli.DoubleValue("--w3-idle-seconds", q ? 4 : 15, 0, 600);
-        W3LimitSeconds = cli.DoubleValue("--w3-limit-seconds", q ? 12 : 240, 1, 3600);
-        FanoutStreams = cli.Ints("--fanout-streams", q ? [200] : [1_000, 10_000]);
-        FanoutRates = cli.Doubles("--fanout-rates", [1, 10]);
-        FanoutEvents = cli.IntValue("--fanout-events", q ? 5 : 30, 1);
-        HopStreams = cli.IntValue("--hop-streams", 100, 2, 5_000);
-        HopSeconds = cli.DoubleValue("--hop-seconds", q ? 4 : 10, 1, 600);
-        HopIntervalMs = cli.IntValue("--hop-interval-ms", 250, 10, 5_000);
-        WarmupEvents = cli.IntValue("--warmup-events", q ? 5 : 70, 0);
-        SettleSeconds = cli.DoubleValue("--settle-seconds", q ? 2 : 3, 0, 60);
-        OpenTimeoutSeconds = cli.DoubleValue("--open-timeout", q ? 10 : 60, 1, 600);
-        OpenConcurrency = cli.IntValue("--open-concurrency", 200, 1);
-        StreamsPerConnection = cli.IntValue("--streams-per-connection", 500, 1, 10_000);
-        StreamsPerUser = cli.IntValue("--streams-per-user", 5, 1);
-        Auth = Enum.Parse<AuthMode>(cli.Value("--auth", "bearer"), ignoreCase: true);
-        ApiEnvironment = cli.Value("--api-environment", "Development");
-        ApiEnv = [.. cli.All("--api-env")];
-        EdgeEnv = [.. cli.All("--edge-env")];
-        Profile = cli.Flag("--profile");
-        ProfileSeconds = cli.DoubleValue("--profile-seconds", q ? 4 : 10, 1, 120);
-        Nginx = cli.Value("--nginx", "/usr/sbin/nginx");
-        NchanModule = cli.Value("--nchan-module", "/usr/lib/nginx/modules/ngx_nchan_module.so");
-        Dotnet = cli.Value("--dotnet", "dotnet");
-        Configuration = cli.Value("--configuration", "Release");
-    }
-
-    public bool Quick { get; }
-    public string Repo { get; }
-    public string ResultsDir { get; }
-    public string DocPath { get; }
-    public string[] Targets { get; }
-    public string[] Scenarios { get; }
-    public int[] W1Streams { get; }
-    public double W1Seconds { get; }
-    public int W2Streams { get; }
-    public double[] W2Rates { get; }
-    public double W2Seconds { get; }
-    public int W3Cycles { get; }
-    public int W3Concurrency { get; }
-    public double W3IdleSeconds { get; }
-    public double W3LimitSeconds { get; }
-    public int[] FanoutStreams { get; }
-    public double[] FanoutRates { get; }
-    public int FanoutEvents { get; }
-    public int HopStreams { get; }
-    public double HopSeconds { get; }
-    public int HopIntervalMs { get; }
-    public int WarmupEvents { get; }
-    public double SettleSeconds { get; }
-    public double OpenTimeoutSeconds { get; }
-    public int OpenConcurrency { get; }
-    public int StreamsPerConnection { get; }
-    public int StreamsPerUser { get; }
-    public AuthMode Auth { get; }
-    public string ApiEnvironment { get; }
-    public string[] ApiEnv { get; }
-    public string[] EdgeEnv { get; }
-    public bool Profile { get; }
-    public double ProfileSeconds { get; }
-    public string Nginx { get; }
-    public string NchanModule { get; }
-    public string Dotnet { get; }
-    public string Configuration { get; }
+    public AuthMode AuthMode => Enum.Parse<AuthMode>(Auth, ignoreCase: true);
 
     public string Tools => Path.Combine(Repo, "bench", ".tools");
 
     public string Dll(string project) => Path.Combine(Repo, project, "bin", Configuration, "net10.0", Path.GetFileName(project) + ".dll");
 
-    private static string FindRepo()
+    public static SuiteOptions FromCli(Cli cli)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        var q = cli.Flag("--quick");
+        var repo = Path.GetFullPath(cli.Value("--repo") ?? FindRepo(new DirectoryInfo(AppContext.BaseDirectory)));
+        var options = new SuiteOptions
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Aspire.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
+            Quick = q,
+            Repo = repo,
+            ResultsDir = Path.GetFullPath(cli.Value("--results") ?? Path.Combine(repo, "bench", "results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (q ? "-quick" : ""))),
+            DocPath = Path.GetFullPath(cli.Value("--doc") ?? Path.Combine(repo, "docs", "benchmarks.md")),
+            Targets = cli.Names("--targets", AllTargets),
+            Scenarios = cli.Names("--scenarios", ["w1", "w2", "w3"]),
+            W1Streams = cli.Ints("--w1-streams", q ? [200, 1_000] : [1_000, 5_000, 10_000, 20_000]),
+            W1Seconds = cli.DoubleValue("--w1-seconds", q ? 4 : 20, 1, 600),
+            W2Streams = cli.IntValue("--w2-streams", q ? 200 : 1_000, 1),
+            W2Rates = cli.Doubles("--w2-rates", q ? [10, 100] : [10, 25, 50, 100, 200, 400]),
+            W2Seconds = cli.DoubleValue("--w2-seconds", q ? 4 : 15, 1, 600),
+            W3Cycles = cli.IntValue("--w3-cycles", q ? 1_000 : 10_000, 1),
+            W3Concurrency = cli.IntValue("--w3-concurrency", q ? 50 : 200, 1, 10_000),
+            W3IdleSeconds = cli.DoubleValue("--w3-idle-seconds", q ? 4 : 15, 0, 600),
+            W3LimitSeconds = cli.DoubleValue("--w3-limit-seconds", q ? 12 : 240, 1, 3600),
+            FanoutStreams = cli.Ints("--fanout-streams", q ? [200] : [1_000, 10_000]),
+            FanoutRates = cli.Doubles("--fanout-rates", [1, 10]),
+            FanoutEvents = cli.IntValue("--fanout-events", q ? 5 : 30, 1),
+            HopStreams = cli.IntValue("--hop-streams", 100, 2, 5_000),
+            HopSeconds = cli.DoubleValue("--hop-seconds", q ? 4 : 10, 1, 600),
+            HopIntervalMs = cli.IntValue("--hop-interval-ms", 250, 10, 5_000),
+            WarmupEvents = cli.IntValue("--warmup-events", q ? 5 : 70),
+            SettleSeconds = cli.DoubleValue("--settle-seconds", q ? 2 : 3, 0, 60),
+            OpenTimeoutSeconds = cli.DoubleValue("--open-timeout", q ? 10 : 60, 1, 600),
+            OpenConcurrency = cli.IntValue("--open-concurrency", 200, 1),
+            StreamsPerConnection = cli.IntValue("--streams-per-connection", 500, 1, 10_000),
+            StreamsPerUser = cli.IntValue("--streams-per-user", 5, 1),
+            Auth = Enum.Parse<AuthMode>(cli.Value("--auth", "bearer"), ignoreCase: true).ToString().ToLowerInvariant(),
+            ApiEnvironment = cli.Value("--api-environment", "Development"),
+            ApiEnv = [.. cli.All("--api-env")],
+            EdgeEnv = [.. cli.All("--edge-env")],
+            Profile = cli.Flag("--profile"),
+            ProfileSeconds = cli.DoubleValue("--profile-seconds", q ? 4 : 10, 1, 120),
+            Nginx = cli.Value("--nginx", "/usr/sbin/nginx"),
+            NchanModule = cli.Value("--nchan-module", "/usr/lib/nginx/modules/ngx_nchan_module.so"),
+            Dotnet = cli.Value("--dotnet", "dotnet"),
+            Configuration = cli.Value("--configuration", "Release"),
+        };
+        var unknown = options.Targets.Except(AllTargets).Concat(options.Scenarios.Except(AllScenarios)).ToList();
+        return unknown.Count == 0 ? options : throw new ArgumentException(
+            $"Unknown target or scenario: {string.Join(", ", unknown)}. Targets: {string.Join(", ", AllTargets)}; scenarios: {string.Join(", ", AllScenarios)}.");
     }
+
+    private static string FindRepo(DirectoryInfo? dir) =>
+        dir is null ? Directory.GetCurrentDirectory() : File.Exists(Path.Combine(dir.FullName, "Aspire.sln")) ? dir.FullName : FindRepo(dir.Parent);
 }
 
 /// <summary>
@@ -124,7 +119,7 @@ public static class SuiteRunner
 
     public static async Task<int> RunAsync(Cli cli)
     {
-        var options = new SuiteOptions(cli);
+        var options = SuiteOptions.FromCli(cli);
         cli.EnsureAllUsed();
         Directory.CreateDirectory(options.ResultsDir);
         Registry.PidFile = Path.Combine(options.ResultsDir, "pids");
@@ -142,14 +137,8 @@ public static class SuiteRunner
             Quick = options.Quick,
             StartedAt = DateTimeOffset.Now,
             Machine = Machine.Collect(options),
-            Settings = new SuiteSettings(options.W1Streams, 1, options.W1Seconds, options.W2Streams, options.W2Rates, options.W2Seconds,
-                options.W3Cycles, options.W3Concurrency, options.W3IdleSeconds, options.SettleSeconds, options.StreamsPerConnection,
-                options.StreamsPerUser, options.Auth.ToString().ToLowerInvariant(), options.ApiEnvironment, options.ApiEnv, options.EdgeEnv)
-            {
-                Scenarios = options.Scenarios, WarmupEvents = options.WarmupEvents, FanoutEvents = options.FanoutEvents,
-                HopStreams = options.HopStreams, HopSeconds = options.HopSeconds, HopIntervalMs = options.HopIntervalMs,
-            },
-            Targets = [.. options.Targets.Select(t => Targets.Describe(t, options.Auth))],
+            Settings = options,
+            Targets = [.. options.Targets.Select(t => Targets.Describe(t, options.AuthMode))],
             CommandLine = string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };
         var file = Path.Combine(options.ResultsDir, "results.json");

@@ -156,7 +156,7 @@ public sealed class Targets
             ["StreamTickets__SigningKey"] = TicketKey,
             ["Streaming__Server__Http2MaxStreamsPerConnection"] = "5000",
         };
-        if (_options.Auth != AuthMode.None && _options.ApiEnvironment == "Development")
+        if (_options.AuthMode != AuthMode.None && _options.ApiEnvironment == "Development")
         {
             (env["DevelopmentIssuer__Issuer"], env["DevelopmentIssuer__Audience"], env["DevelopmentIssuer__SigningKey"]) = (Tokens.Issuer, Tokens.Audience, JwtKey);
         }
@@ -175,15 +175,15 @@ public sealed class Targets
         await api.WaitListeningAsync(TimeSpan.FromSeconds(60));
         var (apiHttp, apiH2c) = await SplitAsync(api);
         var apiStream = new Uri(apiH2c, "/api/stream/metrics");
-        var probe = Load(apiStream, _options.Auth == AuthMode.None ? AuthMode.None : AuthMode.Bearer) with { FirstStream = 900_000_000 };
+        var probe = Load(apiStream, _options.AuthMode == AuthMode.None ? AuthMode.None : AuthMode.Bearer) with { FirstStream = 900_000_000 };
         Func<Task<int?>> reported = async () => Probe.Field(await Probe.NextSampleAsync(probe), "open") is { } open ? (int)open - 1 : null; // minus the probe
         if (name == "api")
         {
-            return apiGuard.Keep(new RunningTarget { Load = Load(apiStream, _options.Auth), Servers = [api], ReportedOpenStreams = reported, ApiStream = apiStream });
+            return apiGuard.Keep(new RunningTarget { Load = Load(apiStream, _options.AuthMode), Servers = [api], ReportedOpenStreams = reported, ApiStream = apiStream });
         }
 
         var edge = await StartEdgeAsync(apiH2c, apiHttp, spc);
-        return apiGuard.Keep(new RunningTarget { Load = Load(new Uri(edge.Https, "/api/stream/metrics"), _options.Auth), Servers = [api, edge.Edge], ReportedOpenStreams = reported, ApiStream = apiStream });
+        return apiGuard.Keep(new RunningTarget { Load = Load(new Uri(edge.Https, "/api/stream/metrics"), _options.AuthMode), Servers = [api, edge.Edge], ReportedOpenStreams = reported, ApiStream = apiStream });
     }
 
     private async Task<(Child Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(Uri upstreamH2c, Uri upstreamHttp, int streamsPerConnection)
