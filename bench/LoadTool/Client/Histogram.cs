@@ -11,7 +11,6 @@ namespace LoadTool;
 public sealed class Histogram
 {
     public const int BucketCount = 64 * 40 + 128;
-
     private readonly long[] _counts = new long[BucketCount];
 
     public long Count { get; private set; }
@@ -22,45 +21,28 @@ public sealed class Histogram
     {
         _counts[Index(value)]++;
         Count++;
-        if (value > Max)
-        {
-            Max = value;
-        }
+        Max = Math.Max(Max, value);
     }
 
     public void Clear()
     {
         Array.Clear(_counts);
-        Count = 0;
-        Max = 0;
+        (Count, Max) = (0, 0);
     }
 
-    public void Add(Histogram other)
+    public Histogram Add(Histogram other)
     {
         for (var i = 0; i < BucketCount; i++)
         {
             _counts[i] += other._counts[i];
         }
 
-        Count += other.Count;
-        Max = Math.Max(Max, other.Max);
+        (Count, Max) = (Count + other.Count, Math.Max(Max, other.Max));
+        return this;
     }
 
-    /// <summary>The non-empty buckets as [index, count] pairs, for JSON.</summary>
-    public long[][] ToSparse()
-    {
-        var list = new List<long[]>();
-        for (var i = 0; i < BucketCount; i++)
-        {
-            if (_counts[i] != 0)
-            {
-                list.Add([i, _counts[i]]);
-            }
-        }
-
-        list.Add([-1, Max]); // the exact maximum rides along
-        return [.. list];
-    }
+    /// <summary>The non-empty buckets as [index, count] pairs for JSON, and [-1, the exact maximum].</summary>
+    public long[][] ToSparse() => [.. Enumerable.Range(0, BucketCount).Where(i => _counts[i] != 0).Select(i => new long[] { i, _counts[i] }), [-1, Max]];
 
     public static Histogram FromSparse(long[][]? sparse)
     {
@@ -70,11 +52,12 @@ public sealed class Histogram
             if (pair[0] < 0)
             {
                 histogram.Max = Math.Max(histogram.Max, pair[1]);
-                continue;
             }
-
-            histogram._counts[pair[0]] += pair[1];
-            histogram.Count += pair[1];
+            else
+            {
+                histogram._counts[pair[0]] += pair[1];
+                histogram.Count += pair[1];
+            }
         }
 
         return histogram;
@@ -83,48 +66,28 @@ public sealed class Histogram
     /// <summary>The value at quantile <paramref name="q"/> (0..1): the upper bound of the bucket that holds it, capped at the maximum.</summary>
     public double Quantile(double q)
     {
-        if (Count == 0)
+        var (rank, seen) = (Math.Max(1, (long)Math.Ceiling(q * Count)), 0L);
+        for (var i = 0; i < BucketCount && Count > 0; i++)
         {
-            return double.NaN;
-        }
-
-        var rank = Math.Max(1, (long)Math.Ceiling(q * Count));
-        long seen = 0;
-        for (var i = 0; i < BucketCount; i++)
-        {
-            seen += _counts[i];
-            if (seen >= rank)
+            if ((seen += _counts[i]) >= rank)
             {
-                return Math.Min(UpperBound(i), Max);
+                // Bucket i >= 128 holds [sub << shift, ((sub + 1) << shift) - 1] with shift = i / 64 - 1, sub = i - shift * 64.
+                return Math.Min(i < 128 ? i : ((long)(i - (((i / 64) - 1) * 64) + 1) << ((i / 64) - 1)) - 1, Max);
             }
         }
 
-        return Max;
+        return Count == 0 ? double.NaN : Max;
     }
 
-    internal static int Index(long value)
+    private static int Index(long value)
     {
         if (value < 128)
         {
             return value < 0 ? 0 : (int)value;
         }
 
-        var magnitude = 63 - BitOperations.LeadingZeroCount((ulong)value);
-        var shift = magnitude - 6;
-        var index = (shift * 64) + (int)(value >> shift);
-        return Math.Min(index, BucketCount - 1);
-    }
-
-    internal static long UpperBound(int index)
-    {
-        if (index < 128)
-        {
-            return index;
-        }
-
-        var shift = (index / 64) - 1;
-        var sub = index - (shift * 64);
-        return ((long)(sub + 1) << shift) - 1;
+        var shift = 63 - BitOperations.LeadingZeroCount((ulong)value) - 6;
+        return Math.Min((shift * 64) + (int)(value >> shift), BucketCount - 1);
     }
 }
 

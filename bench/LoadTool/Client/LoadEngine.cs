@@ -124,13 +124,9 @@ public sealed class LoadEngine : IAsyncDisposable
     }
 
     public LoadOptions Options { get; }
-
     public byte[] EventType { get; }
-
     public CauseCounter Failures { get; } = new();
-
     public CauseCounter Drops { get; } = new();
-
     public CancellationToken Stopping => _stopping.Token;
     public int OpenStreams => Volatile.Read(ref _open);
 
@@ -163,15 +159,8 @@ public sealed class LoadEngine : IAsyncDisposable
         var (events, bytes, untimed, latency, eventP99s) = Recorder.Collect(fullEvent: Math.Max(1, openAtStart * 9 / 10));
         return Report() with
         {
-            WindowSeconds = stopwatch.Elapsed.TotalSeconds,
-            Events = events,
-            DataBytes = bytes,
-            UntimedEvents = untimed,
-            LatencyMicroseconds = latency.ToSparse(),
-            EventP99Microseconds = eventP99s,
-            OpenAtStart = openAtStart,
-            OpenAtEnd = OpenStreams,
-            DroppedInWindow = Drops.Total - dropsBefore,
+            WindowSeconds = stopwatch.Elapsed.TotalSeconds, Events = events, DataBytes = bytes, UntimedEvents = untimed, LatencyMicroseconds = latency.ToSparse(),
+            EventP99Microseconds = eventP99s, OpenAtStart = openAtStart, OpenAtEnd = OpenStreams, DroppedInWindow = Drops.Total - dropsBefore,
             ClientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
         };
     }
@@ -202,12 +191,8 @@ public sealed class LoadEngine : IAsyncDisposable
         }));
         return Report() with
         {
-            Requested = cycles,
-            Attempted = Math.Min(cycles, next + 1),
-            Completed = completed,
-            Seconds = stopwatch.Elapsed.TotalSeconds,
-            TimedOut = deadline.IsCancellationRequested,
-            ClientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
+            Requested = cycles, Attempted = Math.Min(cycles, next + 1), Completed = completed, Seconds = stopwatch.Elapsed.TotalSeconds,
+            TimedOut = deadline.IsCancellationRequested, ClientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
         };
     }
 
@@ -357,13 +342,8 @@ public sealed class LoadEngine : IAsyncDisposable
         {
             return new LoadReport
             {
-                Attempted = _streams.Count,
-                Open = OpenStreams,
-                Failures = Failures.Snapshot(),
-                Drops = Drops.Snapshot(),
-                TimeToFirstFrameMicroseconds = _timeToFirstFrame.ToSparse(),
-                Connections = Volatile.Read(ref _connectionsOpened),
-                ClientRssBytes = ProcStats.ResidentBytes(Environment.ProcessId),
+                Attempted = _streams.Count, Open = OpenStreams, Failures = Failures.Snapshot(), Drops = Drops.Snapshot(), TimeToFirstFrameMicroseconds = _timeToFirstFrame.ToSparse(),
+                Connections = Volatile.Read(ref _connectionsOpened), ClientRssBytes = ProcStats.ResidentBytes(Environment.ProcessId),
             };
         }
     }
@@ -381,11 +361,11 @@ public sealed record LoadReport
     public int Connections { get; init; }
     public long ClientRssBytes { get; init; }
     public double WindowSeconds { get; init; }
-    public long Events { get; init; } // Data events delivered inside the window, over every stream.
+    public long Events { get; init; } // data events delivered inside the window, over every stream
     public long DataBytes { get; init; }
-    public long UntimedEvents { get; init; } // Data events without a parsable `"timestamp":` (not in the latency figures).
+    public long UntimedEvents { get; init; } // data events without a parsable "timestamp": (not in the latency figures)
     public long[][] LatencyMicroseconds { get; init; } = [];
-    public double[] EventP99Microseconds { get; init; } = []; // With <see cref="LoadOptions.PerEventP99"/>: the p99 of each event over its subscribers, sorted.
+    public double[] EventP99Microseconds { get; init; } = []; // with PerEventP99: the p99 of each event over its subscribers, sorted
     public int OpenAtStart { get; init; }
     public int OpenAtEnd { get; init; }
     public int DroppedInWindow { get; init; }
@@ -396,26 +376,13 @@ public sealed record LoadReport
 
     public static LoadReport Merge(IReadOnlyList<LoadReport> all) => all.Count == 1 ? all[0] : new()
     {
-        Attempted = all.Sum(r => r.Attempted),
-        Open = all.Sum(r => r.Open),
-        Failures = Causes(all.Select(r => r.Failures)),
-        Drops = Causes(all.Select(r => r.Drops)),
-        Seconds = all.Max(r => r.Seconds),
-        TimeToFirstFrameMicroseconds = Histograms(all.Select(r => r.TimeToFirstFrameMicroseconds)),
-        Connections = all.Sum(r => r.Connections),
-        ClientRssBytes = all.Sum(r => r.ClientRssBytes),
-        WindowSeconds = all.Average(r => r.WindowSeconds),
-        Events = all.Sum(r => r.Events),
-        DataBytes = all.Sum(r => r.DataBytes),
-        UntimedEvents = all.Sum(r => r.UntimedEvents),
-        LatencyMicroseconds = Histograms(all.Select(r => r.LatencyMicroseconds)),
-        OpenAtStart = all.Sum(r => r.OpenAtStart),
-        OpenAtEnd = all.Sum(r => r.OpenAtEnd),
-        DroppedInWindow = all.Sum(r => r.DroppedInWindow),
-        ClientCpuSeconds = all.Sum(r => r.ClientCpuSeconds),
-        Requested = all.Sum(r => r.Requested),
-        Completed = all.Sum(r => r.Completed),
-        TimedOut = all.Any(r => r.TimedOut),
+        Attempted = all.Sum(r => r.Attempted), Open = all.Sum(r => r.Open), Failures = Causes(all.Select(r => r.Failures)), Drops = Causes(all.Select(r => r.Drops)),
+        Seconds = all.Max(r => r.Seconds), TimeToFirstFrameMicroseconds = Histograms(all.Select(r => r.TimeToFirstFrameMicroseconds)),
+        Connections = all.Sum(r => r.Connections), ClientRssBytes = all.Sum(r => r.ClientRssBytes), WindowSeconds = all.Average(r => r.WindowSeconds),
+        Events = all.Sum(r => r.Events), DataBytes = all.Sum(r => r.DataBytes), UntimedEvents = all.Sum(r => r.UntimedEvents),
+        LatencyMicroseconds = Histograms(all.Select(r => r.LatencyMicroseconds)), OpenAtStart = all.Sum(r => r.OpenAtStart), OpenAtEnd = all.Sum(r => r.OpenAtEnd),
+        DroppedInWindow = all.Sum(r => r.DroppedInWindow), ClientCpuSeconds = all.Sum(r => r.ClientCpuSeconds), Requested = all.Sum(r => r.Requested),
+        Completed = all.Sum(r => r.Completed), TimedOut = all.Any(r => r.TimedOut),
     };
 
     public static string Causes(IReadOnlyDictionary<string, int>? causes) =>
@@ -424,14 +391,5 @@ public sealed record LoadReport
     private static Dictionary<string, int> Causes(IEnumerable<Dictionary<string, int>> all) =>
         all.SelectMany(c => c).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
 
-    private static long[][] Histograms(IEnumerable<long[][]> all)
-    {
-        var total = new Histogram();
-        foreach (var sparse in all)
-        {
-            total.Add(Histogram.FromSparse(sparse));
-        }
-
-        return total.ToSparse();
-    }
+    private static long[][] Histograms(IEnumerable<long[][]> all) => all.Select(Histogram.FromSparse).Aggregate(new Histogram(), (total, h) => total.Add(h)).ToSparse();
 }

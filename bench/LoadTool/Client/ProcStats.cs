@@ -15,6 +15,7 @@ public static class ProcStats
 {
     // USER_HZ: the unit of utime/stime in /proc/PID/stat; 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
     private const double TicksPerSecond = 100;
+    private static readonly int[] s_busyFields = [1, 2, 3, 6, 7, 8];
 
     public static ProcSample Sample(IEnumerable<int> roots)
     {
@@ -25,13 +26,11 @@ public static class ProcStats
         {
             try
             {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
                 // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 cpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
-                rss += ResidentBytes(pid);
-                pss += ProportionalBytes(pid);
-                count++;
+                (rss, pss, count) = (rss + ResidentBytes(pid), pss + (Kib($"/proc/{pid}/smaps_rollup", "Pss:") * 1024), count + 1);
             }
             catch (IOException)
             {
@@ -39,42 +38,19 @@ public static class ProcStats
             }
         }
 
-        return new ProcSample(DateTime.UtcNow, cpu, rss, pss, count, MachineBusySeconds());
+        // Machine busy time: user + nice + system + irq + softirq + steal of the "cpu" line of /proc/stat.
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new ProcSample(DateTime.UtcNow, cpu, rss, pss, count, s_busyFields.Sum(i => long.Parse(f[i], CultureInfo.InvariantCulture)) / TicksPerSecond);
     }
 
-    /// <summary>user + nice + system + irq + softirq + steal of the "cpu" line of /proc/stat, in seconds.</summary>
-    public static double MachineBusySeconds()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/stat").First();
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            long busy = 0;
-            foreach (var i in new[] { 1, 2, 3, 6, 7, 8 })
-            {
-                busy += long.Parse(f[i], CultureInfo.InvariantCulture);
-            }
-
-            return busy / TicksPerSecond;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
-
-    public static long ResidentBytes(int pid) => StatusKib($"/proc/{pid}/status", "VmRSS:") * 1024;
-
-    public static long ProportionalBytes(int pid) => StatusKib($"/proc/{pid}/smaps_rollup", "Pss:") * 1024;
+    public static long ResidentBytes(int pid) => Kib($"/proc/{pid}/status", "VmRSS:") * 1024;
 
     public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
 
     /// <summary>The processes and every descendant (nginx workers, for example), from /proc/PID/task/TID/children.</summary>
     public static IReadOnlyList<int> WithDescendants(IEnumerable<int> roots)
     {
-        var result = new List<int>();
-        var queue = new Queue<int>(roots);
-        var seen = new HashSet<int>();
+        var (result, queue, seen) = (new List<int>(), new Queue<int>(roots), new HashSet<int>());
         while (queue.TryDequeue(out var pid))
         {
             if (!seen.Add(pid) || !IsAlive(pid))
@@ -87,17 +63,13 @@ public static class ProcStats
             {
                 foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
                 {
-                    var children = File.ReadAllText(Path.Combine(task, "children"));
-                    foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
                     {
                         queue.Enqueue(int.Parse(child, CultureInfo.InvariantCulture));
                     }
                 }
             }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
             }
         }
@@ -105,22 +77,16 @@ public static class ProcStats
         return result;
     }
 
-    private static long StatusKib(string path, string key)
+    private static long Kib(string path, string key)
     {
         try
         {
-            foreach (var line in File.ReadLines(path))
-            {
-                if (line.StartsWith(key, StringComparison.Ordinal))
-                {
-                    return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-                }
-            }
+            return File.ReadLines(path).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal)) is { } line
+                ? long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) : 0;
         }
         catch (IOException)
         {
+            return 0;
         }
-
-        return 0;
     }
 }
