@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -30,29 +31,20 @@ public static class Registry
     /// <summary>Records processes the suite did not start itself but must clean up (nginx workers, forked by the master).</summary>
     public static void Record(int pid)
     {
-        if (PidFile is not null && StartTime(pid) is { } start)
-        {
-            lock (s_processes)
-            {
-                File.AppendAllText(PidFile, $"{pid} {start}\n");
-            }
-        }
-    }
-
-    private static string? StartTime(int pid)
-    {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]; // field 22 overall: starttime in clock ticks since boot
+            lock (s_processes)
+            {
+                File.AppendAllText(PidFile ?? "/dev/null", $"{pid} {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]}\n"); // field 22: starttime
+            }
         }
         catch (IOException)
         {
-            return null;
         }
     }
 
-    /// <summary>Kills <paramref name="process"/> and its descendants, and waits (bounded) until all of them are gone.</summary>
+    /// <summary>Kills <paramref name="process"/> and its descendants, and waits (bounded) until every one of them is gone.</summary>
     public static async Task StopAsync(Process process, TimeSpan wait)
     {
         try
@@ -64,8 +56,8 @@ public static class Registry
             }
 
             await process.WaitForExitAsync().WaitAsync(wait);
-            // Children (nginx workers) exit after their parent: wait for them too, so nothing counts as left over.
-            for (var deadline = Stopwatch.StartNew(); tree.Any(ProcStats.IsAlive) && deadline.Elapsed < wait;)
+            // Children (nginx workers) exit after their parent: wait for them too, so that none is left over.
+            for (var waited = Stopwatch.StartNew(); tree.Any(ProcStats.IsAlive) && waited.Elapsed < wait;)
             {
                 await Task.Delay(50);
             }
@@ -106,17 +98,14 @@ public static class Registry
 public sealed class Child : IAsyncDisposable
 {
     private const string Listening = "Now listening on: ";
-    private readonly Queue<string> _tail = new();
-    private readonly List<Uri> _listening = [];
+    private readonly ConcurrentQueue<string> _tail = new();
+    private readonly ConcurrentQueue<Uri> _listening = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<string>? _replies;
     private readonly int _keep;
 
-    private Child(string name, Process process, bool replies, int keep)
-    {
-        (Name, Process, _keep) = (name, process, keep);
-        _replies = replies ? Channel.CreateUnbounded<string>() : null;
-    }
+    private Child(string name, Process process, bool replies, int keep) =>
+        (Name, Process, _keep, _replies) = (name, process, keep, replies ? Channel.CreateUnbounded<string>() : null);
 
     public string Name { get; }
 
@@ -124,16 +113,7 @@ public sealed class Child : IAsyncDisposable
 
     public int Pid => Process.Id;
 
-    public IReadOnlyList<Uri> ListeningOn
-    {
-        get
-        {
-            lock (_listening)
-            {
-                return [.. _listening];
-            }
-        }
-    }
+    public IReadOnlyList<Uri> ListeningOn => [.. _listening];
 
     /// <param name="replies">A load worker: commands go to its stdin, its stdout lines are replies (<see cref="AskAsync"/>).</param>
     /// <param name="keep">Output lines kept (the last ones).</param>
@@ -142,11 +122,7 @@ public sealed class Child : IAsyncDisposable
     {
         var info = new ProcessStartInfo(file, arguments)
         {
-            WorkingDirectory = directory ?? "",
-            RedirectStandardInput = replies,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            WorkingDirectory = directory ?? "", RedirectStandardInput = replies, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         // Nothing of the suite's own OpenTelemetry or ASP.NET settings leaks into a child.
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("DOTNET_STARTUP", StringComparison.Ordinal)).ToList())
@@ -176,7 +152,7 @@ public sealed class Child : IAsyncDisposable
         {
             await using var tool = Start(Path.GetFileName(file), file, arguments, keep: 100_000);
             await tool.Process.WaitForExitAsync().WaitAsync(timeout);
-            tool.Process.WaitForExit(); // the output's end
+            tool.Process.WaitForExit(); // the end of its output
             return (tool.Process.ExitCode, tool.Tail());
         }
         catch (Exception e) when (e is TimeoutException or System.ComponentModel.Win32Exception or InvalidOperationException)
@@ -186,15 +162,14 @@ public sealed class Child : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until the child listens: its "Application started" line (.NET hosts), or else a TCP connect to each of
-    /// <paramref name="ports"/> on 127.0.0.1 (nginx). Fails fast when it exits.
+    /// Start X and wait until it listens: its "Application started" line (.NET hosts), or else a TCP connect to each of
+    /// <paramref name="ports"/> on 127.0.0.1 (nginx). Fails fast when it exits, and after <paramref name="timeout"/>.
     /// </summary>
     public async Task WaitListeningAsync(TimeSpan timeout, params int[] ports)
     {
-        var stopwatch = Stopwatch.StartNew();
         var listening = ports.Length == 0 ? _started.Task : Task.WhenAll(ports.Select(async port =>
         {
-            while (true)
+            for (var waited = Stopwatch.StartNew(); ; await Task.Delay(50))
             {
                 try
                 {
@@ -202,16 +177,14 @@ public sealed class Child : IAsyncDisposable
                     await socket.ConnectAsync(IPAddress.Loopback, port);
                     return;
                 }
-                catch (SocketException) when (stopwatch.Elapsed < timeout && !Process.HasExited)
+                catch (SocketException) when (waited.Elapsed < timeout && !Process.HasExited)
                 {
-                    await Task.Delay(50);
                 }
             }
         }));
         if (await Task.WhenAny(listening, Process.WaitForExitAsync(), Task.Delay(timeout)) != listening || !listening.IsCompletedSuccessfully)
         {
-            throw new InvalidOperationException(
-                $"{Name} {(Process.HasExited ? $"exited with code {Process.ExitCode}" : $"did not listen within {timeout.TotalSeconds} s")}. Last output:\n{Tail()}");
+            throw new InvalidOperationException($"{Name} {(Process.HasExited ? $"exited with code {Process.ExitCode}" : $"did not listen within {timeout.TotalSeconds} s")}. Last output:\n{Tail()}");
         }
     }
 
@@ -223,13 +196,14 @@ public sealed class Child : IAsyncDisposable
         {
             await Process.StandardInput.WriteLineAsync(command);
             await Process.StandardInput.FlushAsync(cancel.Token);
-            while (await _replies!.Reader.ReadAsync(cancel.Token) is { } line)
+            string line;
+            do
             {
-                if (line.StartsWith(prefix + " ", StringComparison.Ordinal))
-                {
-                    return JsonSerializer.Deserialize<T>(line[(prefix.Length + 1)..])!;
-                }
+                line = await _replies!.Reader.ReadAsync(cancel.Token);
             }
+            while (!line.StartsWith(prefix + " ", StringComparison.Ordinal));
+
+            return JsonSerializer.Deserialize<T>(line[(prefix.Length + 1)..])!;
         }
         catch (OperationCanceledException)
         {
@@ -237,32 +211,25 @@ public sealed class Child : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or ChannelClosedException)
         {
-        }
-
-        throw new InvalidOperationException($"{Name} ended before answering '{command}'. Last output:\n{Tail()}");
-    }
-
-    public string Tail()
-    {
-        lock (_tail)
-        {
-            return string.Join('\n', _tail);
+            throw new InvalidOperationException($"{Name} ended before answering '{command}'. Last output:\n{Tail()}");
         }
     }
+
+    public string Tail() => string.Join('\n', _tail);
 
     public async ValueTask DisposeAsync()
     {
-        if (_replies is not null && !Process.HasExited)
+        try
         {
-            try
+            if (_replies is not null && !Process.HasExited)
             {
                 await Process.StandardInput.WriteLineAsync("close");
                 await Process.StandardInput.FlushAsync();
                 await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(40));
             }
-            catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
-            {
-            }
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
+        {
         }
 
         await Registry.StopAsync(Process, TimeSpan.FromSeconds(15));
@@ -271,38 +238,26 @@ public sealed class Child : IAsyncDisposable
 
     private void OnLine(string? line, bool stdout)
     {
-        if (line is null)
-        {
-            if (stdout)
-            {
-                _replies?.Writer.TryComplete();
-            }
-
-            return;
-        }
-
         if (stdout && _replies is not null)
         {
-            _replies.Writer.TryWrite(line);
+            _ = line is null ? _replies.Writer.TryComplete() : _replies.Writer.TryWrite(line);
             return;
         }
 
-        lock (_tail)
+        if (line is null)
         {
-            _tail.Enqueue(line);
-            while (_tail.Count > _keep)
-            {
-                _tail.Dequeue();
-            }
+            return;
+        }
+
+        _tail.Enqueue(line);
+        while (_tail.Count > _keep && _tail.TryDequeue(out _))
+        {
         }
 
         var at = line.IndexOf(Listening, StringComparison.Ordinal);
         if (at >= 0)
         {
-            lock (_listening)
-            {
-                _listening.Add(new Uri(line[(at + Listening.Length)..].Trim()));
-            }
+            _listening.Enqueue(new Uri(line[(at + Listening.Length)..].Trim()));
         }
         else if (line.Contains("Application started", StringComparison.Ordinal))
         {
@@ -320,29 +275,22 @@ public sealed class Workers : IAsyncDisposable
 {
     private readonly List<Child> _workers = [];
 
-    private Workers()
-    {
-    }
-
     public int Count => _workers.Count;
 
     public static async Task<Workers> StartAsync(int streams, LoadOptions options, string dotnet)
     {
         var perWorker = options.Http1 ? Math.Max(100, Machine.OpenFilesLimit() - 500) : int.MaxValue;
-        var count = Math.Max(1, (int)((streams + (long)perWorker - 1) / perWorker));
         var set = new Workers();
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < Math.Max(1, (int)((streams + (long)perWorker - 1) / perWorker)); i++)
         {
-            var worker = Child.Start($"load worker {i}", dotnet, [typeof(Workers).Assembly.Location, "worker"], replies: true);
-            set._workers.Add(worker);
-            await worker.Process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(options with { FirstStream = i * 1_000_000 }));
+            set._workers.Add(Child.Start($"load worker {i}", dotnet, [typeof(Workers).Assembly.Location, "worker"], replies: true));
+            await set._workers[i].Process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(options with { FirstStream = i * 1_000_000 }));
         }
 
         return set;
     }
 
-    public Task<LoadReport> OpenAsync(int streams, TimeSpan timeout) =>
-        AskAllAsync(i => $"open {Share(streams, i)}", "opened", timeout);
+    public Task<LoadReport> OpenAsync(int streams, TimeSpan timeout) => AskAllAsync(i => $"open {Share(streams, i)}", "opened", timeout);
 
     public Task<LoadReport> MeasureAsync(double seconds) =>
         AskAllAsync(_ => string.Create(CultureInfo.InvariantCulture, $"measure {seconds}"), "measured", TimeSpan.FromSeconds(seconds + 60));
@@ -352,19 +300,19 @@ public sealed class Workers : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await Task.WhenAll(_workers.Select(w => w.DisposeAsync().AsTask()));
 
-    /// <summary>The worker side: options as JSON on the first line, then one command per line, one reply per command on stdout.</summary>
+    /// <summary>The worker side: options as JSON on the first line, then one command per line and one reply per command on stdout, until "close".</summary>
     public static async Task<int> RunWorkerAsync()
     {
         var options = JsonSerializer.Deserialize<LoadOptions>(await Console.In.ReadLineAsync() ?? "") ?? throw new ArgumentException("No options.");
         await using var engine = new LoadEngine(options);
         while (await Console.In.ReadLineAsync() is { } line && line != "close")
         {
-            var p = line.Split(' ');
-            var (reply, report) = p[0] switch
+            var p = line.Split(' ').Select(x => double.TryParse(x, CultureInfo.InvariantCulture, out var v) ? v : 0).ToArray();
+            var (reply, report) = line.Split(' ')[0] switch
             {
-                "open" => ("opened", await engine.OpenAsync(int.Parse(p[1], CultureInfo.InvariantCulture))),
-                "measure" => ("measured", await engine.MeasureAsync(double.Parse(p[1], CultureInfo.InvariantCulture))),
-                "churn" => ("churned", await engine.ChurnAsync(int.Parse(p[1], CultureInfo.InvariantCulture), int.Parse(p[2], CultureInfo.InvariantCulture), double.Parse(p[3], CultureInfo.InvariantCulture))),
+                "open" => ("opened", await engine.OpenAsync((int)p[1])),
+                "measure" => ("measured", await engine.MeasureAsync(p[1])),
+                "churn" => ("churned", await engine.ChurnAsync((int)p[1], (int)p[2], p[3])),
                 _ => throw new ArgumentException($"worker: unknown command '{line}'"),
             };
             await Console.Out.WriteLineAsync(reply + " " + JsonSerializer.Serialize(report));
