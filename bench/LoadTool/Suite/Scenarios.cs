@@ -74,7 +74,7 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         int? reported = null;
         try
         {
-            reported = await running.ReportedOpenStreams();
+            reported = running.ReportedOpenStreams is { } count ? await count() : null;
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TimeoutException or FormatException)
         {

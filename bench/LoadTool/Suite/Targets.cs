@@ -6,26 +6,14 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace LoadTool;
-
-/// <summary>A system under test, running: where to point the load, which processes to measure.</summary>
-public sealed class RunningTarget : IAsyncDisposable
+/// <summary>
+/// A system under test, running: where to point the load, the measured processes (with their descendants), every
+/// process it started (the hop's emitter is not measured; stopped last to first), and the open streams the server
+/// itself counts (null where it cannot say).
+/// </summary>
+public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Servers, IReadOnlyList<Child> Started, IAsyncDisposable? Publisher = null,
+    Func<Task<int?>>? ReportedOpenStreams = null) : IAsyncDisposable
 {
-    public required LoadOptions Load { get; init; }
-
-    /// <summary>The measured processes (with their descendants).</summary>
-    public required IReadOnlyList<Child> Servers { get; init; }
-
-    /// <summary>Every process of the target, measured or not (the hop's emitter is not), stopped last to first.</summary>
-    public IReadOnlyList<Child> Started { get; init; } = [];
-
-    public IAsyncDisposable? Publisher { get; init; }
-
-    /// <summary>Open streams as the server itself counts them (null where it cannot say).</summary>
-    public Func<Task<int?>> ReportedOpenStreams { get; init; } = () => Task.FromResult<int?>(null);
-
-    /// <summary>Metrics.Api's h2c stream URL, when the target has one (probes of its own samples).</summary>
-    public Uri? ApiStream { get; init; }
-
     public IReadOnlyList<int> Pids => [.. Servers.Select(s => s.Pid)];
 
     public async ValueTask DisposeAsync()
@@ -35,9 +23,9 @@ public sealed class RunningTarget : IAsyncDisposable
             await Publisher.DisposeAsync();
         }
 
-        foreach (var server in Started.Concat(Servers).Distinct().Reverse())
+        foreach (var child in Started.Reverse())
         {
-            await server.DisposeAsync();
+            await child.DisposeAsync();
         }
     }
 }
@@ -46,31 +34,17 @@ public sealed class RunningTarget : IAsyncDisposable
 /// Starts each target fresh for every scenario (one scenario's heap never hides the next one's growth), on 127.0.0.1
 /// with OS-chosen ports: edge = Edge.Proxy + Metrics.Api (HTTP/2 over TLS at the edge, h2c to the API, as the AppHost
 /// wires them); api = Metrics.Api over h2c; nchan-h1 / nchan-h2 = nginx + nchan over HTTP/1.1 or HTTP/2 over TLS, fed
-/// by <see cref="NchanPublisher"/>; naive = bench/NaiveSse over h2c; hop-* = the edge in front of the tool's own emitter.
+/// by <see cref="NchanPublisher"/>; naive = bench/NaiveSse over h2c; hop-* = the tool's own emitter, direct or through the edge.
 /// </summary>
-public sealed class Targets
+public sealed class Targets(SuiteOptions options)
 {
     public static readonly string[] HopTargets = ["hop-direct-h1", "hop-direct-h2c", "hop-edge-h1", "hop-edge-h2c", "hop-edge-h2"];
     private const string CertificatePassword = "bench";
-    private readonly SuiteOptions _options;
-    private readonly string _certificates;
-
-    public Targets(SuiteOptions options)
-    {
-        _options = options;
-        // Fresh random keys per run: the suite mints the access tokens, the API trusts them.
-        JwtKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
-        TicketKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
-        _certificates = Path.Combine(options.ResultsDir, "tls");
-        CertificateSha256 = CreateCertificate(_certificates);
-    }
-
-    public string JwtKey { get; }
-
-    public string TicketKey { get; }
-
-    /// <summary>The run's self-signed certificate (edge and nginx share it); the client pins it.</summary>
-    public string CertificateSha256 { get; }
+    private readonly string _certificates = Path.Combine(options.ResultsDir, "tls");
+    // Fresh random keys per run: the suite mints the access tokens, the API trusts them.
+    private readonly string _jwtKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+    private readonly string _ticketKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+    private string? _certificateSha256;
 
     /// <summary>Profile pass only: .NET services write perf maps (DOTNET_PerfMapEnabled) so perf can name JIT-compiled frames.</summary>
     public bool PerfMaps { get; set; }
@@ -84,149 +58,142 @@ public sealed class Targets
         _ => new(name, "Naive ASP.NET Core SSE", "h2c (HTTP/2 cleartext)", "none", "NaiveSse", Ours: false),
     };
 
-    /// <summary>Starts <paramref name="name"/> publishing <paramref name="rate"/> events/s.</summary>
+    /// <summary>Starts <paramref name="name"/> publishing <paramref name="rate"/> events/s; stops what it started if a part fails.</summary>
     /// <param name="publishHook">Metrics.Api publishes through bench/PublishHook (any rate) instead of its sampler (≤ 10/s).</param>
     public async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook, int? streamsPerConnection = null)
     {
-        var spc = streamsPerConnection ?? _options.StreamsPerConnection;
+        var spc = streamsPerConnection ?? options.StreamsPerConnection;
+        _certificateSha256 ??= CreateCertificate(_certificates);
         LoadOptions Load(Uri url, AuthMode auth, bool http1 = false) => new()
         {
-            Url = url,
-            Http1 = http1,
-            StreamsPerConnection = spc,
+            Url = url, Http1 = http1, StreamsPerConnection = spc, OpenConcurrency = options.OpenConcurrency, OpenTimeoutSeconds = options.OpenTimeoutSeconds,
             SourceAddresses = http1 ? 8 : 1, // HTTP/1.1 holds a port per stream: spread the client over 127.0.0.1-8
-            OpenConcurrency = _options.OpenConcurrency,
-            OpenTimeoutSeconds = _options.OpenTimeoutSeconds,
-            Auth = auth,
-            StreamsPerUser = _options.StreamsPerUser,
-            JwtKey = JwtKey,
-            PinnedCertificateSha256 = url.Scheme == Uri.UriSchemeHttps ? CertificateSha256 : null,
+            Auth = auth, StreamsPerUser = options.StreamsPerUser, JwtKey = _jwtKey, PinnedCertificateSha256 = url.Scheme == Uri.UriSchemeHttps ? _certificateSha256 : null,
         };
-
-        if (name.StartsWith("hop-", StringComparison.Ordinal))
+        var started = new List<Child>();
+        async Task<Child> StartDotnetAsync(string process, string project, Dictionary<string, string?> env, IEnumerable<string>? extra = null)
         {
-            var emitter = Child.Start("emitter", _options.Dotnet, [typeof(Targets).Assembly.Location, "emitter", "--interval-ms", _options.HopIntervalMs.ToString(CultureInfo.InvariantCulture)]);
-            await using var guard = new Guard(emitter);
-            await emitter.WaitListeningAsync(TimeSpan.FromSeconds(60));
-            var (h1, h2c) = (emitter.ListeningOn[0], emitter.ListeningOn[1]);
-            if (name.StartsWith("hop-direct", StringComparison.Ordinal))
+            env["Logging__LogLevel__Default"] = "Warning";
+            env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+            foreach (var pair in extra ?? [])
             {
-                return guard.Keep(new RunningTarget { Load = Load(new Uri(name.EndsWith("h1", StringComparison.Ordinal) ? h1 : h2c, "/api/stream/bench"), AuthMode.None, name.EndsWith("h1", StringComparison.Ordinal)), Servers = [], Started = [emitter] });
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                env[eq > 0 ? pair[..eq] : throw new ArgumentException($"Expected KEY=VALUE, got '{pair}'.")] = pair[(eq + 1)..];
             }
 
-            var hopEdge = await StartEdgeAsync(h2c, h1, spc);
-            var edgeUrl = name switch { "hop-edge-h1" => hopEdge.Http1, "hop-edge-h2c" => hopEdge.H2c, _ => hopEdge.Https };
-            return guard.Keep(new RunningTarget { Load = Load(new Uri(edgeUrl, "/api/stream/bench"), AuthMode.None, name == "hop-edge-h1"), Servers = [hopEdge.Edge], Started = [emitter] });
-        }
-
-        if (name.StartsWith("nchan", StringComparison.Ordinal))
-        {
-            var (nginx, h1Port, h2Port) = await StartNginxAsync(spc);
-            var h2 = name == "nchan-h2";
-            return new RunningTarget
+            if (PerfMaps)
             {
-                Load = Load(h2 ? new Uri($"https://127.0.0.1:{h2Port}/sub") : new Uri($"http://127.0.0.1:{h1Port}/sub"), AuthMode.None, !h2),
-                Servers = [nginx],
-                Publisher = new NchanPublisher(new Uri($"http://127.0.0.1:{h1Port}/pub"), rate),
-                ReportedOpenStreams = () => NchanSubscribersAsync(new Uri($"http://127.0.0.1:{h1Port}/nchan_status")),
-            };
+                // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
+                (env["DOTNET_PerfMapEnabled"], env["DOTNET_EnableWriteXorExecute"]) = ("1", "0");
+            }
+
+            var dll = project == "emitter" ? typeof(Targets).Assembly.Location : options.Dll(project);
+            var child = Child.Start(process, options.Dotnet, project == "emitter" ? [dll, "emitter", "--interval-ms", options.HopIntervalMs.ToString(CultureInfo.InvariantCulture)] : [dll], env, Path.GetDirectoryName(dll));
+            started.Add(child);
+            await child.WaitListeningAsync(TimeSpan.FromSeconds(60));
+            return child;
         }
 
-        if (name == "naive")
+        async Task<(Child Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(Uri upstreamH2c, Uri upstreamHttp)
         {
-            var naive = StartDotnet("naive-sse", "bench/NaiveSse", new()
+            var edge = await StartDotnetAsync("edge-proxy", "Edge.Proxy", new()
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
                 ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
-                ["Kestrel__Endpoints__h2c__Protocols"] = "Http2",
-                ["Kestrel__Limits__Http2__MaxStreamsPerConnection"] = spc.ToString(CultureInfo.InvariantCulture),
-                ["Kestrel__Limits__MaxConcurrentConnections"] = "100000",
-                ["IntervalMs"] = (1000 / rate).ToString(CultureInfo.InvariantCulture),
-            });
-            await using var guard = new Guard(naive);
-            await naive.WaitListeningAsync(TimeSpan.FromSeconds(60));
-            return guard.Keep(new RunningTarget { Load = Load(new Uri(naive.ListeningOn[0], "/sse"), AuthMode.None), Servers = [naive] });
+                ["Kestrel__Endpoints__https__Url"] = "https://127.0.0.1:0",
+                ["Kestrel__Endpoints__https__Protocols"] = "Http1AndHttp2",
+                ["Kestrel__Certificates__Default__Path"] = Path.Combine(_certificates, "bench.pfx"),
+                ["Kestrel__Certificates__Default__Password"] = CertificatePassword,
+                ["services__metrics-api__h2c__0"] = upstreamH2c.ToString(),
+                // The dashboard route is not exercised; the edge only needs a resolvable destination for it.
+                ["services__dashboard-web__http__0"] = upstreamHttp.ToString(),
+                ["Edge__Server__Http2MaxStreamsPerConnection"] = Math.Max(100, spc).ToString(CultureInfo.InvariantCulture),
+            }, options.EdgeEnv);
+            var (http1, h2c) = await SplitAsync(edge);
+            return (edge, http1, h2c, edge.ListeningOn.Single(u => u.Scheme == Uri.UriSchemeHttps));
         }
 
-        var env = new Dictionary<string, string?>
+        try
         {
-            ["ASPNETCORE_ENVIRONMENT"] = _options.ApiEnvironment,
-            ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
-            ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
-            ["StreamTickets__SigningKey"] = TicketKey,
-            ["Streaming__Server__Http2MaxStreamsPerConnection"] = "5000",
-        };
-        if (_options.AuthMode != AuthMode.None && _options.ApiEnvironment == "Development")
-        {
-            (env["DevelopmentIssuer__Issuer"], env["DevelopmentIssuer__Audience"], env["DevelopmentIssuer__SigningKey"]) = (Tokens.Issuer, Tokens.Audience, JwtKey);
+            if (name.StartsWith("hop-", StringComparison.Ordinal))
+            {
+                var emitter = await StartDotnetAsync("emitter", "emitter", []);
+                var (h1, h2c) = (emitter.ListeningOn[0], emitter.ListeningOn[1]);
+                var edge = name.StartsWith("hop-edge", StringComparison.Ordinal) ? await StartEdgeAsync(h2c, h1) : default;
+                var url = name switch { "hop-direct-h1" => h1, "hop-direct-h2c" => h2c, "hop-edge-h1" => edge.Http1, "hop-edge-h2c" => edge.H2c, _ => edge.Https };
+                return new RunningTarget(Load(new Uri(url, "/api/stream/bench"), AuthMode.None, name.EndsWith("h1", StringComparison.Ordinal)), edge.Edge is { } e ? [e] : [], started);
+            }
+
+            if (name.StartsWith("nchan", StringComparison.Ordinal))
+            {
+                var dir = Path.Combine(options.ResultsDir, "nginx", Guid.NewGuid().ToString("N")[..8]);
+                var (h1, h2) = (FreePort(), FreePort());
+                var config = NchanPublisher.WriteConfig(dir, options.NchanModule, h1, h2, _certificates, spc, Machine.OpenFilesLimit());
+                var nginx = Child.Start("nginx", options.Nginx, ["-c", config, "-p", dir + "/", "-e", Path.Combine(dir, "error.log")], directory: dir);
+                started.Add(nginx);
+                await nginx.WaitListeningAsync(TimeSpan.FromSeconds(20), h1, h2);
+                await Task.Delay(200); // let the master fork its workers, then record them for run.sh's clean-up
+                foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1))
+                {
+                    Registry.Record(pid);
+                }
+
+                return new RunningTarget(Load(new Uri(name == "nchan-h2" ? $"https://127.0.0.1:{h2}/sub" : $"http://127.0.0.1:{h1}/sub"), AuthMode.None, name == "nchan-h1"), [nginx], started,
+                    new NchanPublisher(new Uri($"http://127.0.0.1:{h1}/pub"), rate), () => NchanSubscribersAsync(new Uri($"http://127.0.0.1:{h1}/nchan_status")));
+            }
+
+            if (name == "naive")
+            {
+                var naive = await StartDotnetAsync("naive-sse", "bench/NaiveSse", new()
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                    ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
+                    ["Kestrel__Endpoints__h2c__Protocols"] = "Http2",
+                    ["Kestrel__Limits__Http2__MaxStreamsPerConnection"] = spc.ToString(CultureInfo.InvariantCulture),
+                    ["Kestrel__Limits__MaxConcurrentConnections"] = "100000",
+                    ["IntervalMs"] = (1000 / rate).ToString(CultureInfo.InvariantCulture),
+                });
+                return new RunningTarget(Load(new Uri(naive.ListeningOn[0], "/sse"), AuthMode.None), [naive], started);
+            }
+
+            var env = new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = options.ApiEnvironment,
+                ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
+                ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
+                ["StreamTickets__SigningKey"] = _ticketKey,
+                ["Streaming__Server__Http2MaxStreamsPerConnection"] = "5000",
+                ["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture),
+            };
+            if (options.AuthMode != AuthMode.None && options.ApiEnvironment == "Development")
+            {
+                (env["DevelopmentIssuer__Issuer"], env["DevelopmentIssuer__Audience"], env["DevelopmentIssuer__SigningKey"]) = (Tokens.Issuer, Tokens.Audience, _jwtKey);
+            }
+
+            if (publishHook)
+            {
+                (env["Streaming__Sampler__Enabled"], env["DOTNET_STARTUP_HOOKS"], env["Bench__PublishRate"]) = ("false", options.Dll("bench/PublishHook"), rate.ToString(CultureInfo.InvariantCulture));
+            }
+
+            var api = await StartDotnetAsync("metrics-api", "Metrics.Api", env, options.ApiEnv);
+            var (apiHttp, apiH2c) = await SplitAsync(api);
+            var apiStream = new Uri(apiH2c, "/api/stream/metrics");
+            var probe = Load(apiStream, options.AuthMode == AuthMode.None ? AuthMode.None : AuthMode.Bearer) with { FirstStream = 900_000_000 };
+            Func<Task<int?>> reported = async () => Probe.Field(await Probe.NextSampleAsync(probe), "open") is { } open ? (int)open - 1 : null; // minus the probe
+            return name == "api"
+                ? new RunningTarget(Load(apiStream, options.AuthMode), [api], started, null, reported)
+                : new RunningTarget(Load(new Uri((await StartEdgeAsync(apiH2c, apiHttp)).Https, "/api/stream/metrics"), options.AuthMode), [.. started], started, null, reported);
         }
-
-        if (publishHook)
+        catch
         {
-            (env["Streaming__Sampler__Enabled"], env["DOTNET_STARTUP_HOOKS"], env["Bench__PublishRate"]) = ("false", _options.Dll("bench/PublishHook"), rate.ToString(CultureInfo.InvariantCulture));
+            foreach (var child in Enumerable.Reverse(started))
+            {
+                await child.DisposeAsync();
+            }
+
+            throw;
         }
-        else
-        {
-            env["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture);
-        }
-
-        var api = StartDotnet("metrics-api", "Metrics.Api", env, _options.ApiEnv);
-        await using var apiGuard = new Guard(api);
-        await api.WaitListeningAsync(TimeSpan.FromSeconds(60));
-        var (apiHttp, apiH2c) = await SplitAsync(api);
-        var apiStream = new Uri(apiH2c, "/api/stream/metrics");
-        var probe = Load(apiStream, _options.AuthMode == AuthMode.None ? AuthMode.None : AuthMode.Bearer) with { FirstStream = 900_000_000 };
-        Func<Task<int?>> reported = async () => Probe.Field(await Probe.NextSampleAsync(probe), "open") is { } open ? (int)open - 1 : null; // minus the probe
-        if (name == "api")
-        {
-            return apiGuard.Keep(new RunningTarget { Load = Load(apiStream, _options.AuthMode), Servers = [api], ReportedOpenStreams = reported, ApiStream = apiStream });
-        }
-
-        var edge = await StartEdgeAsync(apiH2c, apiHttp, spc);
-        return apiGuard.Keep(new RunningTarget { Load = Load(new Uri(edge.Https, "/api/stream/metrics"), _options.AuthMode), Servers = [api, edge.Edge], ReportedOpenStreams = reported, ApiStream = apiStream });
-    }
-
-    private async Task<(Child Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(Uri upstreamH2c, Uri upstreamHttp, int streamsPerConnection)
-    {
-        var edge = StartDotnet("edge-proxy", "Edge.Proxy", new()
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
-            ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
-            ["Kestrel__Endpoints__https__Url"] = "https://127.0.0.1:0",
-            ["Kestrel__Endpoints__https__Protocols"] = "Http1AndHttp2",
-            ["Kestrel__Certificates__Default__Path"] = Path.Combine(_certificates, "bench.pfx"),
-            ["Kestrel__Certificates__Default__Password"] = CertificatePassword,
-            ["services__metrics-api__h2c__0"] = upstreamH2c.ToString(),
-            // The dashboard route is not exercised; the edge only needs a resolvable destination for it.
-            ["services__dashboard-web__http__0"] = upstreamHttp.ToString(),
-            ["Edge__Server__Http2MaxStreamsPerConnection"] = Math.Max(100, streamsPerConnection).ToString(CultureInfo.InvariantCulture),
-        }, _options.EdgeEnv);
-        await using var guard = new Guard(edge);
-        await edge.WaitListeningAsync(TimeSpan.FromSeconds(60));
-        var (http1, h2c) = await SplitAsync(edge);
-        guard.Keep(edge);
-        return (edge, http1, h2c, edge.ListeningOn.Single(u => u.Scheme == Uri.UriSchemeHttps));
-    }
-
-    private Child StartDotnet(string name, string project, Dictionary<string, string?> env, IEnumerable<string>? extra = null)
-    {
-        env["Logging__LogLevel__Default"] = "Warning";
-        env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
-        foreach (var pair in extra ?? [])
-        {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            env[eq > 0 ? pair[..eq] : throw new ArgumentException($"Expected KEY=VALUE, got '{pair}'.")] = pair[(eq + 1)..];
-        }
-
-        if (PerfMaps)
-        {
-            // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
-            (env["DOTNET_PerfMapEnabled"], env["DOTNET_EnableWriteXorExecute"]) = ("1", "0");
-        }
-
-        var dll = _options.Dll(project);
-        return Child.Start(name, _options.Dotnet, [dll], env, Path.GetDirectoryName(dll));
     }
 
     /// <summary>Kestrel reports both cleartext endpoints; the HTTP/2-only one (h2c) is the one an HTTP/1.1 request cannot use.</summary>
@@ -249,23 +216,6 @@ public sealed class Targets
 
         return http1 is not null && h2c is not null ? (http1, h2c)
             : throw new InvalidOperationException($"{server.Name}: cannot tell HTTP/1.1 from h2c among {string.Join(", ", server.ListeningOn)}.");
-    }
-
-    private async Task<(Child Nginx, int H1Port, int H2Port)> StartNginxAsync(int streamsPerConnection)
-    {
-        var dir = Path.Combine(_options.ResultsDir, "nginx", Guid.NewGuid().ToString("N")[..8]);
-        var (h1, h2) = (FreePort(), FreePort());
-        var config = NchanPublisher.WriteConfig(dir, _options.NchanModule, h1, h2, _certificates, streamsPerConnection, Machine.OpenFilesLimit());
-        var nginx = Child.Start("nginx", _options.Nginx, ["-c", config, "-p", dir + "/", "-e", Path.Combine(dir, "error.log")], directory: dir);
-        await using var guard = new Guard(nginx);
-        await nginx.WaitListeningAsync(TimeSpan.FromSeconds(20), h1, h2);
-        await Task.Delay(200); // let the master fork its workers, then record them for run.sh's clean-up
-        foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1))
-        {
-            Registry.Record(pid);
-        }
-
-        return (guard.Keep(nginx), h1, h2);
     }
 
     /// <summary>A port the OS says is free now (nginx cannot report an OS-chosen port).</summary>
@@ -299,26 +249,6 @@ public sealed class Targets
         File.WriteAllText(Path.Combine(dir, "bench.crt"), certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(dir, "bench.key"), key.ExportPkcs8PrivateKeyPem());
         return Convert.ToHexString(SHA256.HashData(certificate.RawData));
-    }
-
-    /// <summary>Stops a child started for a target unless the target was handed out (<see cref="Keep{T}"/>).</summary>
-    private sealed class Guard(Child child) : IAsyncDisposable
-    {
-        private bool _kept;
-
-        public T Keep<T>(T value)
-        {
-            _kept = true;
-            return value;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_kept)
-            {
-                await child.DisposeAsync();
-            }
-        }
     }
 }
 
