@@ -18,10 +18,7 @@ public sealed class Cli
         for (var i = 0; i < list.Count; i++)
         {
             var arg = list[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"Unexpected argument '{arg}'.");
-            }
+            if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{arg}'.");
 
             var eq = arg.IndexOf('=', StringComparison.Ordinal);
             var (name, value) = eq > 0 ? (arg[..eq], arg[(eq + 1)..])
@@ -61,10 +58,7 @@ public sealed class Cli
     public void EnsureAllUsed()
     {
         var unused = _values.Keys.Concat(_flags).Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal).ToList();
-        if (unused.Count > 0)
-        {
-            throw new ArgumentException("Unknown option(s): " + string.Join(", ", unused));
-        }
+        if (unused.Count > 0) throw new ArgumentException("Unknown option(s): " + string.Join(", ", unused));
     }
 
     private Cli Touch(string name)

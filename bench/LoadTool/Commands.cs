@@ -82,10 +82,7 @@ public static class Commands
         }
 
         Console.WriteLine(result.Summary());
-        if (json is not null)
-        {
-            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, SuiteRunner.Json));
-        }
+        if (json is not null) await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, SuiteRunner.Json));
 
         return (churn ? result.Churn!.Completed == cycles : result.Open!.Open == streams) ? 0 : 1;
     }
@@ -145,10 +142,7 @@ public static class Commands
             }
         });
         await app.StartAsync();
-        foreach (var endpoint in endpoints)
-        {
-            Console.WriteLine($"Now listening on: http://127.0.0.1:{endpoint.IPEndPoint!.Port}");
-        }
+        foreach (var endpoint in endpoints) Console.WriteLine($"Now listening on: http://127.0.0.1:{endpoint.IPEndPoint!.Port}");
 
         Console.WriteLine("Application started.");
         await app.WaitForShutdownAsync();

@@ -81,10 +81,7 @@ public static class H1Client
             if (!_inBody)
             {
                 var end = data.IndexOf("\r\n\r\n"u8);
-                if (end < 0)
-                {
-                    return data.Length > 64 * 1024 ? -1 : 0;
-                }
+                if (end < 0) return data.Length > 64 * 1024 ? -1 : 0;
 
                 var head = Encoding.ASCII.GetString(data[..end]);
                 Status = head.Length > 12 && int.TryParse(head.AsSpan(9, 3), CultureInfo.InvariantCulture, out var status) ? status : 0;
@@ -92,10 +89,7 @@ public static class H1Client
                 _inBody = true;
                 used = end + 4;
                 sse.OnStatus(Status);
-                if (Status != 200)
-                {
-                    return -1;
-                }
+                if (Status != 200) return -1;
             }
 
             if (!_chunked)
@@ -116,10 +110,7 @@ public static class H1Client
 
                 // After a chunk's data comes its CRLF, then the next size line.
                 var line = data[used..].IndexOf("\r\n"u8);
-                if (line < 0)
-                {
-                    return used;
-                }
+                if (line < 0) return used;
 
                 if (_chunkLeft == 0)
                 {

@@ -174,10 +174,7 @@ public sealed class H2Connection : IAsyncDisposable
                 {
                     var header = buffer.AsSpan(consumed, FrameHeader);
                     var length = (header[0] << 16) | (header[1] << 8) | header[2];
-                    if (filled - consumed - FrameHeader < length)
-                    {
-                        break;
-                    }
+                    if (filled - consumed - FrameHeader < length) break;
 
                     var id = (int)(BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFF_FFFF);
                     OnFrame(header[3], header[4], id, buffer.AsSpan(consumed + FrameHeader, length));
@@ -199,10 +196,7 @@ public sealed class H2Connection : IAsyncDisposable
             _ended ??= e is IOException { InnerException: SocketException s } ? "socket_" + s.SocketErrorCode : "io_error";
         }
 
-        foreach (var id in _streams.Keys)
-        {
-            End(id, _ended);
-        }
+        foreach (var id in _streams.Keys) End(id, _ended);
     }
 
     private void OnFrame(byte type, byte flags, int id, ReadOnlySpan<byte> payload)
@@ -220,10 +214,7 @@ public sealed class H2Connection : IAsyncDisposable
                 if (_streams.TryGetValue(id, out var reader))
                 {
                     reader.OnData(Unpad(flags, payload));
-                    if ((flags & EndStream) != 0)
-                    {
-                        End(id, "server_ended");
-                    }
+                    if ((flags & EndStream) != 0) End(id, "server_ended");
                 }
 
                 break;
@@ -231,10 +222,7 @@ public sealed class H2Connection : IAsyncDisposable
                 var block = Unpad(flags, payload);
                 block = (flags & Priority) != 0 ? block[5..] : block;
                 sse.OnStatus(Status(block));
-                if ((flags & EndStream) != 0)
-                {
-                    End(id, "server_ended");
-                }
+                if ((flags & EndStream) != 0) End(id, "server_ended");
 
                 break;
             case RstStream:
@@ -256,10 +244,7 @@ public sealed class H2Connection : IAsyncDisposable
 
     private void End(int id, string cause)
     {
-        if (_streams.TryRemove(id, out var sse))
-        {
-            sse.End(cause);
-        }
+        if (_streams.TryRemove(id, out var sse)) sse.End(cause);
     }
 
     /// <summary>

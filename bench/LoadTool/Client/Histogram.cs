@@ -81,10 +81,7 @@ public sealed class Histogram
 
     private static int Index(long value)
     {
-        if (value < 128)
-        {
-            return value < 0 ? 0 : (int)value;
-        }
+        if (value < 128) return value < 0 ? 0 : (int)value;
 
         var shift = 63 - BitOperations.LeadingZeroCount((ulong)value) - 6;
         return Math.Min((shift * 64) + (int)(value >> shift), BucketCount - 1);
@@ -122,10 +119,7 @@ public static class Recorder
     /// <summary>One delivered data event: its latency in microseconds (negative without a timestamp), its data size and its key (timestamp).</summary>
     public static void Record(long latencyMicroseconds, int dataBytes, long eventKey)
     {
-        if (!s_recording)
-        {
-            return;
-        }
+        if (!s_recording) return;
 
         var shard = t_shard ??= Register();
         shard.Events++;
@@ -137,10 +131,7 @@ public static class Recorder
         }
 
         shard.Latency.Record(latencyMicroseconds);
-        if (PerEvent)
-        {
-            (shard.ByEvent.TryGetValue(eventKey, out var h) ? h : shard.ByEvent[eventKey] = new()).Record(latencyMicroseconds);
-        }
+        if (PerEvent) (shard.ByEvent.TryGetValue(eventKey, out var h) ? h : shard.ByEvent[eventKey] = new()).Record(latencyMicroseconds);
     }
 
     /// <summary>The sum of every shard (call after <see cref="Stop"/>), and the p99s of the events that at least <paramref name="fullEvent"/> streams got.</summary>
@@ -155,10 +146,7 @@ public static class Recorder
             {
                 total.Add(shard.Latency);
                 (events, bytes, untimed) = (events + shard.Events, bytes + shard.DataBytes, untimed + shard.Untimed);
-                foreach (var (key, h) in shard.ByEvent)
-                {
-                    (byEvent.TryGetValue(key, out var sum) ? sum : byEvent[key] = new()).Add(h);
-                }
+                foreach (var (key, h) in shard.ByEvent) (byEvent.TryGetValue(key, out var sum) ? sum : byEvent[key] = new()).Add(h);
             }
         }
 

@@ -106,10 +106,7 @@ public sealed class LoadEngine : IAsyncDisposable
     {
         Options = options;
         EventType = Encoding.UTF8.GetBytes(options.EventType);
-        if (options.Auth != AuthMode.None && options.JwtKey is null)
-        {
-            throw new ArgumentException("--jwt-key (base64) is required with --auth bearer or ticket.");
-        }
+        if (options.Auth != AuthMode.None && options.JwtKey is null) throw new ArgumentException("--jwt-key (base64) is required with --auth bearer or ticket.");
 
         if (options.Auth == AuthMode.Ticket)
         {
@@ -207,10 +204,7 @@ public sealed class LoadEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_stopping.IsCancellationRequested)
-        {
-            return;
-        }
+        if (_stopping.IsCancellationRequested) return;
 
         await _stopping.CancelAsync();
         _streams.ForEach(s => s.Close());

@@ -53,10 +53,7 @@ public static class ProcStats
         var (result, queue, seen) = (new List<int>(), new Queue<int>(roots), new HashSet<int>());
         while (queue.TryDequeue(out var pid))
         {
-            if (!seen.Add(pid) || !IsAlive(pid))
-            {
-                continue;
-            }
+            if (!seen.Add(pid) || !IsAlive(pid)) continue;
 
             result.Add(pid);
             try

@@ -45,20 +45,11 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
     public void End(string? cause)
     {
         var was = Interlocked.Exchange(ref _state, 2);
-        if (was == 2)
-        {
-            return;
-        }
+        if (was == 2) return;
 
-        if (cause is not null && !engine.Stopping.IsCancellationRequested)
-        {
-            (was == 0 ? engine.Failures : engine.Drops).Add(cause);
-        }
+        if (cause is not null && !engine.Stopping.IsCancellationRequested) (was == 0 ? engine.Failures : engine.Drops).Add(cause);
 
-        if (was == 1)
-        {
-            engine.StreamClosed();
-        }
+        if (was == 1) engine.StreamClosed();
 
         CloseTransport?.Invoke();
         _firstFrame.TrySetResult(false);
@@ -67,10 +58,7 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
 
     public void OnStatus(int status)
     {
-        if (status != 200)
-        {
-            End($"http_{status}");
-        }
+        if (status != 200) End($"http_{status}");
     }
 
     public void OnData(ReadOnlySpan<byte> data)
@@ -81,10 +69,7 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
             return;
         }
 
-        if (_carry!.Length < _carryLength + data.Length)
-        {
-            Array.Resize(ref _carry, Math.Max(_carry.Length * 2, _carryLength + data.Length));
-        }
+        if (_carry!.Length < _carryLength + data.Length) Array.Resize(ref _carry, Math.Max(_carry.Length * 2, _carryLength + data.Length));
 
         data.CopyTo(_carry.AsSpan(_carryLength));
         var all = _carry.AsSpan(0, _carryLength + data.Length);
@@ -100,10 +85,7 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
         }
         else if (!rest.IsEmpty)
         {
-            if (_carry is null || _carry.Length < rest.Length)
-            {
-                _carry = new byte[Math.Max(rest.Length, 256)];
-            }
+            if (_carry is null || _carry.Length < rest.Length) _carry = new byte[Math.Max(rest.Length, 256)];
 
             rest.CopyTo(_carry); // may overlap its own source in _carry: CopyTo handles it
             _carryLength = rest.Length;
@@ -120,10 +102,7 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
         {
             var line = data.Slice(consumed, newline);
             consumed += newline + 1;
-            if (!line.IsEmpty && line[^1] == (byte)'\r')
-            {
-                line = line[..^1];
-            }
+            if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
 
             if (line.IsEmpty)
             {
@@ -150,16 +129,10 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
             {
                 _hasData = true;
                 _dataBytes += value.Length;
-                if (OnEventData is not null)
-                {
-                    (_data ??= new()).Append(Encoding.UTF8.GetString(value));
-                }
+                if (OnEventData is not null) (_data ??= new()).Append(Encoding.UTF8.GetString(value));
 
                 var at = _timestamp < 0 ? value.IndexOf(s_timestampKey) : -1;
-                if (at >= 0 && Utf8Parser.TryParse(value[(at + s_timestampKey.Length)..].TrimStart((byte)' '), out double ms, out _))
-                {
-                    _timestamp = ms;
-                }
+                if (at >= 0 && Utf8Parser.TryParse(value[(at + s_timestampKey.Length)..].TrimStart((byte)' '), out double ms, out _)) _timestamp = ms;
             }
         }
 
@@ -176,10 +149,7 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
                 // Metrics.Api's and nchan's timestamps are whole milliseconds: their latency carries up to 1 ms of
                 // rounding up, the same for every server measured.
                 Recorder.Record(_timestamp >= 0 ? Math.Max(0, receivedAt - (long)(_timestamp * 1000)) : -1, _dataBytes, (long)_timestamp);
-                if (_data is not null)
-                {
-                    OnEventData?.Invoke(_data.ToString());
-                }
+                if (_data is not null) OnEventData?.Invoke(_data.ToString());
             }
         }
 

@@ -65,10 +65,7 @@ public static class InProcess
         var delivered = (long)count * Bursts * BurstSize;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var overflowed = subscribers.Count(s => s.Subscription.IsEnded);
-        foreach (var s in subscribers)
-        {
-            s.Subscription.Dispose();
-        }
+        foreach (var s in subscribers) s.Subscription.Dispose();
 
         await Task.WhenAll(consumers);
         return new ScenarioResult

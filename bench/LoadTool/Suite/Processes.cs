@@ -50,10 +50,7 @@ public static class Registry
         try
         {
             var tree = ProcStats.WithDescendants([process.Id]);
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
 
             await process.WaitForExitAsync().WaitAsync(wait);
             // Children (nginx workers) exit after their parent: wait for them too, so that none is left over.
@@ -130,10 +127,7 @@ public sealed class Child : IAsyncDisposable
             info.Environment.Remove(key);
         }
 
-        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
-        {
-            info.Environment[key] = value;
-        }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>()) info.Environment[key] = value;
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {name}.");
         Registry.Track(process);
@@ -244,10 +238,7 @@ public sealed class Child : IAsyncDisposable
             return;
         }
 
-        if (line is null)
-        {
-            return;
-        }
+        if (line is null) return;
 
         _tail.Enqueue(line);
         while (_tail.Count > _keep && _tail.TryDequeue(out _))

@@ -44,19 +44,13 @@ public static class Profiler
     {
         var gcdump = Path.Combine(options.Tools, "dotnet-gcdump");
         var file = Path.Combine(options.ResultsDir, "profiles", $"{target}-{label}-{processName}.gcdump");
-        if (!File.Exists(gcdump))
-        {
-            return null;
-        }
+        if (!File.Exists(gcdump)) return null;
 
         var rssBefore = ProcStats.ResidentBytes(pid);
         var (code, output) = await Child.RunAsync(gcdump, ["collect", "-p", pid.ToString(s_c), "-o", file], TimeSpan.FromSeconds(120));
         await Task.Delay(1000);
         var rssAfter = ProcStats.ResidentBytes(pid);
-        if (code != 0 || !File.Exists(file))
-        {
-            return $"dotnet-gcdump collect failed ({code}): {output.Trim()}";
-        }
+        if (code != 0 || !File.Exists(file)) return $"dotnet-gcdump collect failed ({code}): {output.Trim()}";
 
         var report = (await Child.RunAsync(gcdump, ["report", file], TimeSpan.FromSeconds(120))).Output;
         var heap = Number(report.Split('\n').FirstOrDefault(l => l.Contains("GC Heap bytes", StringComparison.Ordinal))?.Trim().Split(' ')[0]);
@@ -87,17 +81,11 @@ public static class Profiler
     {
         var counters = Path.Combine(options.Tools, "dotnet-counters");
         var seconds = (int)Math.Clamp(options.ProfileSeconds, 2, 10);
-        if (!File.Exists(counters))
-        {
-            return null;
-        }
+        if (!File.Exists(counters)) return null;
 
         var (code, output) = await Child.RunAsync(counters, ["collect", "-p", pid.ToString(s_c), "--counters", "System.Runtime", "--format", "csv", "--refresh-interval", "1",
             "--duration", TimeSpan.FromSeconds(seconds).ToString(@"hh\:mm\:ss", s_c), "-o", file], TimeSpan.FromSeconds(seconds + 60));
-        if (code != 0 || !File.Exists(file))
-        {
-            return $"dotnet-counters failed ({code}): {output.Trim()}";
-        }
+        if (code != 0 || !File.Exists(file)) return $"dotnet-counters failed ({code}): {output.Trim()}";
 
         var last = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var parts in (await File.ReadAllLinesAsync(file)).Select(l => l.Split(',')))

@@ -41,10 +41,7 @@ public static class ReportWriter
         WriteHop(md, run);
         WriteMisses(md, run, repo);
         WriteProfiles(md, run);
-        if (run.Errors.Count > 0)
-        {
-            md.AppendLine("## Errors in this run\n\n" + string.Join("\n", run.Errors.Select(e => "- " + OneLine(e))) + "\n");
-        }
+        if (run.Errors.Count > 0) md.AppendLine("## Errors in this run\n\n" + string.Join("\n", run.Errors.Select(e => "- " + OneLine(e))) + "\n");
 
         WriteMethod(md, run);
         Directory.CreateDirectory(Path.GetDirectoryName(docPath)!);
@@ -119,10 +116,7 @@ public static class ReportWriter
         Table(md, "## Targets (issue #8)\n\nThrough the edge over HTTP/2 over TLS, Metrics.Api and Edge.Proxy processes summed, against nginx + nchan in the same run.",
             "| Target | Required | Ours (edge) | nchan, same run | Result |", verdicts.Select(v => $"| {v.Goal} | {v.Required} | {v.Measured} | {v.Peer} | {v.Result} |"));
         md.AppendLine(string.Concat(verdicts.Where(v => v.Why.Length > 0).Select(v => $"- {v.Goal}: {v.Why}\n")));
-        if (run.Quick)
-        {
-            md.AppendLine("In a quick run \"met\"/\"missed\" only shows that the evaluation works: the sizes are far below the targets'.\n");
-        }
+        if (run.Quick) md.AppendLine("In a quick run \"met\"/\"missed\" only shows that the evaluation works: the sizes are far below the targets'.\n");
     }
 
     private static void WriteMachine(StringBuilder md, SuiteResults run)
@@ -151,10 +145,7 @@ public static class ReportWriter
     private static void WriteCapacity(StringBuilder md, SuiteResults run)
     {
         var w1 = run.Results.Where(r => r.Scenario == "W1").ToList();
-        if (w1.Count == 0)
-        {
-            return;
-        }
+        if (w1.Count == 0) return;
 
         md.AppendLine(string.Create(s_c, $"## W1 — capacity: N streams at 1 event/s\n\nStreams opened in two halves ({run.Settings.SettleSeconds:F0} s settle after each), then a {run.Settings.W1Seconds:F0} s measurement window. Latency = receive time − the event's `timestamp`.\n"));
         foreach (var size in w1.Select(r => r.Streams).Distinct().Order())
@@ -175,10 +166,7 @@ public static class ReportWriter
     private static void WriteFanout(StringBuilder md, SuiteResults run)
     {
         var w2 = run.Results.Where(r => r.Scenario == "W2").ToList();
-        if (w2.Count == 0)
-        {
-            return;
-        }
+        if (w2.Count == 0) return;
 
         Table(md, string.Create(s_c, $"## W2 — fan-out: {w2.Max(r => r.Streams):N0} streams at {string.Join(", ", w2.Select(r => r.Rate).Distinct().Order())} events/s\n\nOffered load = streams × rate. {run.Settings.W2Seconds:F0} s window after the streams are open. A server that cannot keep up delivers less, late (latency grows), or cuts streams (drops); more than 100 % delivered means it had fallen behind before the window and caught up inside it (a backlog, not throughput: ratios use delivered events capped at the offered rate)."),
             "| Target | Rate /s | Open / asked | Delivered ev/s (offered) | Delivered % | Latency p50 / p99 / max ms | Drops | Server CPU cores | Client CPU cores | Other processes, cores | Data bytes / event |",
@@ -195,10 +183,7 @@ public static class ReportWriter
     private static void WriteChurn(StringBuilder md, SuiteResults run)
     {
         var w3 = run.Results.Where(r => r.Scenario == "W3").ToList();
-        if (w3.Count == 0)
-        {
-            return;
-        }
+        if (w3.Count == 0) return;
 
         Table(md, string.Create(s_c, $"## W3 — churn: {run.Settings.W3Cycles:N0} open/close cycles ({run.Settings.W3Concurrency} at a time), then {run.Settings.W3IdleSeconds:F0} s idle\n\nA cycle opens a stream (with its credential), waits for its first frame and closes it (HTTP/2: RST_STREAM; HTTP/1.1: the connection). Then nothing: CPU should fall back to the idle baseline, memory should not keep what the churn took, and the server should count no open stream."),
             "| Target | Cycles done / asked | Cycles/s | Failures | First frame p50 / p99 ms | Server CPU cores: idle before · churn · idle after (2nd half) | Server RSS MiB: before · after churn · after idle | Open streams the server reports after idle | Client CPU cores |",
@@ -210,10 +195,7 @@ public static class ReportWriter
     private static void WriteCore(StringBuilder md, SuiteResults run)
     {
         var rows = run.Results.Where(r => r.Scenario is "InProcess" or "Fanout").ToList();
-        if (rows.Count == 0)
-        {
-            return;
-        }
+        if (rows.Count == 0) return;
 
         Table(md, string.Create(s_c, $"## Fan-out of the streaming core (issue #3's targets)\n\n**In process** (`inproc`): the real hub (Metrics.Api's `AddMetricsStreaming`), subscribers running the endpoint's read loop without HTTP; latency at 10 events/s, then bursts as fast as they drain; allocation is the whole process's. **Over HTTP/2** (`fanout`): Metrics.Api alone on h2c with its own sampler, streams on connections of 5,000 (its own limit), every stream open through a warm-up of {run.Settings.WarmupEvents} events, then at least {run.Settings.FanoutEvents} events measured; allocation and GC heap come from the server's own samples (a probe stream), net of its idle allocation rate. The last column is the p99 of each event over its subscribers, the median and the worst over the window."),
             "| Mode | Streams × rate | Delivered ev/s | p50 ms | p99 ms | max ms | p99 of one event: median / worst ms | Allocated B / delivered event (net of idle) | Memory / open stream | Server CPU cores | Client CPU cores |",
@@ -224,10 +206,7 @@ public static class ReportWriter
     private static void WriteHop(StringBuilder md, SuiteResults run)
     {
         var rows = run.Results.Where(r => r.Scenario == "Hop").ToList();
-        if (rows.Count == 0)
-        {
-            return;
-        }
+        if (rows.Count == 0) return;
 
         static string Protocol(string target) => target.EndsWith("h1", StringComparison.Ordinal) ? "HTTP/1.1" : target.EndsWith("h2c", StringComparison.Ordinal) ? "HTTP/2 (h2c)" : "HTTP/2 (TLS)";
         static bool Edge(ScenarioResult r) => r.Target.Contains("edge", StringComparison.Ordinal);
@@ -268,10 +247,7 @@ public static class ReportWriter
 
     private static void WriteProfiles(StringBuilder md, SuiteResults run)
     {
-        if (run.Profiles.Count == 0)
-        {
-            return;
-        }
+        if (run.Profiles.Count == 0) return;
 
         md.AppendLine("## Profiles\n\nA pass of its own after the measured scenarios (so profiling never perturbs a figure above): the target under the largest W1 load and under the highest W2 rate. CPU: `perf record -g` at 499 Hz on each .NET process (JIT frames named through perf maps, `DOTNET_PerfMapEnabled=1` in this pass only), by module and by symbol; memory: `dotnet-counters` (GC heap against working set) and `dotnet-gcdump` (largest types; it forces a full GC, so RSS before and after it shows how much of the RSS is garbage or free heap).\n");
         foreach (var p in run.Profiles)

@@ -232,15 +232,9 @@ public static class SuiteRunner
             yield return options.Dll("bench/PublishHook");
         }
 
-        if (dotnetTargets.Contains("edge") || has("hop"))
-        {
-            yield return options.Dll("Edge.Proxy");
-        }
+        if (dotnetTargets.Contains("edge") || has("hop")) yield return options.Dll("Edge.Proxy");
 
-        if (dotnetTargets.Contains("naive"))
-        {
-            yield return options.Dll("bench/NaiveSse");
-        }
+        if (dotnetTargets.Contains("naive")) yield return options.Dll("bench/NaiveSse");
 
         if (dotnetTargets.Any(t => t.StartsWith("nchan", StringComparison.Ordinal)))
         {

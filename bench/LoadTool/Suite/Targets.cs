@@ -18,15 +18,9 @@ public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Server
 
     public async ValueTask DisposeAsync()
     {
-        if (Publisher is not null)
-        {
-            await Publisher.DisposeAsync();
-        }
+        if (Publisher is not null) await Publisher.DisposeAsync();
 
-        foreach (var child in Started.Reverse())
-        {
-            await child.DisposeAsync();
-        }
+        foreach (var child in Started.Reverse()) await child.DisposeAsync();
     }
 }
 
@@ -134,10 +128,7 @@ public sealed class Targets(SuiteOptions options)
                 started.Add(nginx);
                 await nginx.WaitListeningAsync(TimeSpan.FromSeconds(20), h1, h2);
                 await Task.Delay(200); // let the master fork its workers, then record them for run.sh's clean-up
-                foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1))
-                {
-                    Registry.Record(pid);
-                }
+                foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1)) Registry.Record(pid);
 
                 return new RunningTarget(Load(new Uri(name == "nchan-h2" ? $"https://127.0.0.1:{h2}/sub" : $"http://127.0.0.1:{h1}/sub"), AuthMode.None, name == "nchan-h1"), [nginx], started,
                     new NchanPublisher(new Uri($"http://127.0.0.1:{h1}/pub"), rate), () => NchanSubscribersAsync(new Uri($"http://127.0.0.1:{h1}/nchan_status")));
@@ -187,10 +178,7 @@ public sealed class Targets(SuiteOptions options)
         }
         catch
         {
-            foreach (var child in Enumerable.Reverse(started))
-            {
-                await child.DisposeAsync();
-            }
+            foreach (var child in Enumerable.Reverse(started)) await child.DisposeAsync();
 
             throw;
         }
@@ -300,10 +288,7 @@ public sealed class NchanPublisher : IAsyncDisposable
 
     public static string WriteConfig(string dir, string nchanModule, int h1Port, int h2Port, string certificates, int streamsPerConnection, int openFiles)
     {
-        foreach (var temp in new[] { "body", "proxy", "fastcgi", "uwsgi", "scgi" })
-        {
-            Directory.CreateDirectory(Path.Combine(dir, temp));
-        }
+        foreach (var temp in new[] { "body", "proxy", "fastcgi", "uwsgi", "scgi" }) Directory.CreateDirectory(Path.Combine(dir, temp));
 
         var path = Path.Combine(dir, "nginx.conf");
         File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
