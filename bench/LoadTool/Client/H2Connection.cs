@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
@@ -12,118 +11,98 @@ using System.Text;
 namespace LoadTool;
 
 /// <summary>
-/// The client for every HTTP/2 target: a minimal HTTP/2 client (RFC 9113), h2c with prior knowledge or TLS with ALPN
+/// The client of every HTTP/2 target: a minimal HTTP/2 client (RFC 9113), h2c with prior knowledge or TLS with ALPN
 /// h2, that puts many event streams on one connection and reads every frame of the connection in one loop, handing
-/// each DATA payload to its <see cref="SseSubscription"/>.
-/// <para>
-/// Why not HttpClient: it costs ~14 µs of CPU per received event at 10k streams (a task, a read and a continuation
-/// per stream per DATA frame), more than a server spends sending it; on 2 shared cores that lands in the latency
-/// being measured (~100 ms of the p99 at 10k × 1/s). This reader costs about a microsecond per event, so the figures
-/// are the servers'. Only what a GET of an event stream needs is implemented: preface and SETTINGS, one HEADERS frame
-/// per request (HPACK literals, no Huffman, no dynamic table), DATA, flow control by windows opened to the maximum
-/// and topped up, PING and SETTINGS acknowledgements, RST_STREAM to close a stream. Response headers are decoded
-/// only as far as <c>:status</c> (the first field): a header block never decoded cannot change a decoder state we do
-/// not keep.
-/// </para>
+/// each DATA payload to its <see cref="SseSubscription"/>. HttpClient costs ~14 µs of CPU per received event at 10k
+/// streams (a task, a read and a continuation per stream per DATA frame), more than a server spends sending it, and on
+/// 2 shared cores that lands in the latency measured (~100 ms of the p99 at 10k × 1/s); this costs about 1 µs, so the
+/// figures are the servers'. Only what a GET of an event stream needs: preface and SETTINGS, one HEADERS frame per
+/// request (HPACK literals, no Huffman, no dynamic table), DATA, windows opened to the maximum and topped up, PING and
+/// SETTINGS acknowledgements, RST_STREAM to close. Response headers are decoded only as far as <c>:status</c> (the
+/// first field): a block never decoded cannot change a decoder state we do not keep.
 /// </summary>
 public sealed class H2Connection : IAsyncDisposable
 {
     private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8;
     private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4, Padded = 0x8, Priority = 0x20;
-    private const int FrameHeader = 9, MaxWindow = int.MaxValue;
-    private static readonly byte[] s_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+    private const int MaxWindow = int.MaxValue;
     private static readonly int[] s_staticStatus = [200, 204, 206, 304, 400, 404, 500]; // HPACK static table 8..14
-
-    private readonly Stream _stream;
-    private readonly bool _tls;
-    private readonly string _authority;
     private readonly ConcurrentDictionary<int, SseSubscription> _streams = new();
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
+    private readonly Stream _stream;
+    private readonly bool _tls;
+    private readonly string _authority;
     private Task _readLoop = Task.CompletedTask;
     private long _unacknowledged;
     private int _nextId = 1;
-    private string? _ended;
 
     private H2Connection(Stream stream, bool tls, string authority) => (_stream, _tls, _authority) = (stream, tls, authority);
 
-    /// <summary>
-    /// Connects to <paramref name="origin"/> (http: h2c; https: TLS, ALPN h2, accepting exactly the certificate whose
-    /// SHA-256 is <paramref name="pinnedSha256"/>, or any certificate when it is "any").
-    /// </summary>
+    /// <summary>Why the connection ended (null while it is up).</summary>
+    public string? Ended { get; private set; }
+
+    /// <summary>Connects to <paramref name="origin"/>: http = h2c; https = TLS with ALPN h2, accepting the certificate <paramref name="pinnedSha256"/>.</summary>
     public static async Task<H2Connection> ConnectAsync(Uri origin, string? pinnedSha256, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 1 << 20 };
-        Stream stream;
+        Stream? stream = null;
         try
         {
             await socket.ConnectAsync(new DnsEndPoint(origin.Host, origin.Port), cancellationToken);
             stream = new NetworkStream(socket, ownsSocket: true);
+            if (origin.Scheme == Uri.UriSchemeHttps)
+            {
+                var ssl = new SslStream(stream);
+                stream = ssl;
+                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = origin.Host,
+                    ApplicationProtocols = [SslApplicationProtocol.Http2],
+                    RemoteCertificateValidationCallback = (_, certificate, _, _) => Accepts(certificate, pinnedSha256),
+                }, cancellationToken);
+                if (ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2) throw new IOException("alpn_not_h2");
+            }
+
+            var connection = new H2Connection(stream, origin.Scheme == Uri.UriSchemeHttps, $"{origin.Host}:{origin.Port}");
+            // The preface; SETTINGS: no push (2 = 0), a stream window (4) so large the server never waits on a stream's credit.
+            await stream.WriteAsync((byte[])[.. "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8, .. Frame(Settings, 0, 0, [0, 2, 0, 0, 0, 0, 0, 4, 0x7F, 0xFF, 0xFF, 0xFF]),
+                .. Frame(WindowUpdate, 0, 0, BigEndian(MaxWindow - 65_535))], cancellationToken);
+            connection._readLoop = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
+            return connection;
         }
         catch
         {
             socket.Dispose();
+            stream?.Dispose();
             throw;
         }
-
-        var tls = origin.Scheme == Uri.UriSchemeHttps;
-        if (tls)
-        {
-            var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-            stream = ssl;
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = origin.Host,
-                ApplicationProtocols = [SslApplicationProtocol.Http2],
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => Accepts(certificate, pinnedSha256),
-            }, cancellationToken);
-            if (ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
-            {
-                await ssl.DisposeAsync();
-                throw new IOException("alpn_not_h2");
-            }
-        }
-
-        var connection = new H2Connection(stream, tls, $"{origin.Host}:{origin.Port}");
-        var setup = new ArrayBufferWriter<byte>();
-        setup.Write(s_preface);
-        // SETTINGS: no push (2 = 0), a stream window (4) so large the server never waits on a stream's credit.
-        Span<byte> settings = [0, 2, 0, 0, 0, 0, 0, 4, 0x7F, 0xFF, 0xFF, 0xFF];
-        WriteFrame(setup, Settings, 0, 0, settings);
-        WriteFrame(setup, WindowUpdate, 0, 0, BigEndian(MaxWindow - 65_535));
-        await stream.WriteAsync(setup.WrittenMemory, cancellationToken);
-        await stream.FlushAsync(cancellationToken);
-        connection._readLoop = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
-        return connection;
     }
 
     /// <summary>Benchmark certificates are self-signed: exactly the pinned one is accepted ("any": every one).</summary>
     public static bool Accepts(X509Certificate? certificate, string? pinnedSha256) => pinnedSha256 == "any" || (certificate is not null
         && string.Equals(Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData())), pinnedSha256, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Why the connection ended (null while it is up).</summary>
-    public string? Ended => _ended;
-
     /// <summary>Sends a GET for <paramref name="pathAndQuery"/> on a new stream of this connection, read by <paramref name="sse"/>.</summary>
     public async Task OpenAsync(SseSubscription sse, string pathAndQuery, string? bearer, CancellationToken cancellationToken)
     {
-        var block = new ArrayBufferWriter<byte>();
-        block.Write(new byte[] { 0x82, _tls ? (byte)0x87 : (byte)0x86 }); // :method GET, :scheme https | http
-        Literal(block, 4, pathAndQuery); // :path
-        Literal(block, 1, _authority); // :authority
-        Literal(block, 19, "text/event-stream"); // accept
-        Literal(block, 24, "no-cache"); // cache-control
-        if (bearer is not null)
+        // :method GET, :scheme https | http, then literals with static name indices: :path, :authority, accept, cache-control, authorization.
+        var block = new List<byte> { 0x82, _tls ? (byte)0x87 : (byte)0x86 };
+        foreach (var (index, value) in new[] { (4, pathAndQuery), (1, _authority), (19, "text/event-stream"), (24, "no-cache"), (23, bearer is null ? null : "Bearer " + bearer) })
         {
-            Literal(block, 23, "Bearer " + bearer); // authorization
+            if (value is null) continue;
+
+            Integer(block, 4, index); // "literal header field without indexing" (RFC 7541 §6.2.2), value not Huffman-coded
+            Integer(block, 7, value.Length);
+            block.AddRange(Encoding.ASCII.GetBytes(value));
         }
 
         await _write.WaitAsync(cancellationToken);
         try
         {
-            if (_ended is not null)
+            if (Ended is not null)
             {
-                sse.End(_ended);
+                sse.End(Ended);
                 return;
             }
 
@@ -131,10 +110,7 @@ public sealed class H2Connection : IAsyncDisposable
             _nextId += 2;
             _streams[id] = sse;
             sse.CloseTransport = () => Reset(id);
-            var frame = new ArrayBufferWriter<byte>();
-            WriteFrame(frame, Headers, EndHeaders | EndStream, id, block.WrittenSpan);
-            await _stream.WriteAsync(frame.WrittenMemory, cancellationToken);
-            await _stream.FlushAsync(cancellationToken);
+            await _stream.WriteAsync(Frame(Headers, EndHeaders | EndStream, id, [.. block]), cancellationToken);
         }
         finally
         {
@@ -144,7 +120,7 @@ public sealed class H2Connection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _ended ??= "closed";
+        Ended ??= "closed";
         await _stop.CancelAsync();
         await _stream.DisposeAsync();
         await _readLoop;
@@ -153,93 +129,80 @@ public sealed class H2Connection : IAsyncDisposable
 
     private void Reset(int id)
     {
-        if (_streams.TryRemove(id, out _))
-        {
-            Send(RstStream, 0, id, BigEndian(0x8)); // CANCEL
-        }
+        if (_streams.TryRemove(id, out _)) Send(Frame(RstStream, 0, id, BigEndian(0x8))); // CANCEL
     }
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new byte[256 * 1024];
-        var filled = 0;
+        var (buffer, filled) = (new byte[256 * 1024], 0);
         try
         {
-            int read;
-            while ((read = await _stream.ReadAsync(buffer.AsMemory(filled), _stop.Token)) > 0)
+            for (int read; (read = await _stream.ReadAsync(buffer.AsMemory(filled), _stop.Token)) > 0;)
             {
                 filled += read;
                 var consumed = 0;
-                while (filled - consumed >= FrameHeader)
+                for (int length; filled - consumed >= 9 && filled - consumed - 9 >= (length = (buffer[consumed] << 16) | (buffer[consumed + 1] << 8) | buffer[consumed + 2]); consumed += 9 + length)
                 {
-                    var header = buffer.AsSpan(consumed, FrameHeader);
-                    var length = (header[0] << 16) | (header[1] << 8) | header[2];
-                    if (filled - consumed - FrameHeader < length) break;
-
-                    var id = (int)(BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFF_FFFF);
-                    OnFrame(header[3], header[4], id, buffer.AsSpan(consumed + FrameHeader, length));
-                    consumed += FrameHeader + length;
+                    var header = buffer.AsSpan(consumed, 9);
+                    OnFrame(header[3], header[4], (int)(BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFF_FFFF), buffer.AsSpan(consumed + 9, length));
                 }
 
                 buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
                 filled -= consumed;
-                if (filled == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2); // a frame larger than the buffer
-                }
+                if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a frame larger than the buffer
             }
 
-            _ended ??= "server_ended";
+            Ended ??= "server_ended";
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException or SocketException)
         {
-            _ended ??= e is IOException { InnerException: SocketException s } ? "socket_" + s.SocketErrorCode : "io_error";
+            Ended ??= e is IOException { InnerException: SocketException s } ? "socket_" + s.SocketErrorCode : "io_error";
         }
 
-        foreach (var id in _streams.Keys) End(id, _ended);
+        foreach (var id in _streams.Keys)
+        {
+            End(id, Ended);
+        }
     }
 
     private void OnFrame(byte type, byte flags, int id, ReadOnlySpan<byte> payload)
     {
+        var body = (flags & Padded) == 0 || type is not (Data or Headers) || payload.IsEmpty ? payload : payload.Length - 1 >= payload[0] ? payload[1..^payload[0]] : [];
         switch (type)
         {
             case Data:
-                // Flow control counts the whole payload, padding included; give the credit back in large steps.
+                // Flow control counts the whole payload, padding included; the credit goes back in large steps.
                 if ((_unacknowledged += payload.Length) > MaxWindow / 2)
                 {
-                    Send(WindowUpdate, 0, 0, BigEndian((int)_unacknowledged));
+                    Send(Frame(WindowUpdate, 0, 0, BigEndian((int)_unacknowledged)));
                     _unacknowledged = 0;
                 }
 
-                if (_streams.TryGetValue(id, out var reader))
-                {
-                    reader.OnData(Unpad(flags, payload));
-                    if ((flags & EndStream) != 0) End(id, "server_ended");
-                }
-
+                if (_streams.TryGetValue(id, out var reader)) reader.OnData(body);
                 break;
             case Headers when _streams.TryGetValue(id, out var sse):
-                var block = Unpad(flags, payload);
-                block = (flags & Priority) != 0 ? block[5..] : block;
-                sse.OnStatus(Status(block));
-                if ((flags & EndStream) != 0) End(id, "server_ended");
-
+                // :status, the first field: indexed (static entries 8-14), or a literal with name index 8 and three plain digits.
+                var block = (flags & Priority) != 0 ? body[5..] : body;
+                sse.OnStatus(block.IsEmpty ? 0 : block[0] is >= 0x88 and <= 0x8E ? s_staticStatus[block[0] - 0x88]
+                    : block.Length >= 5 && (block[0] & 0x0F) == 8 && block[1] == 3 && Utf8Parser.TryParse(block[2..5], out int code, out _) ? code : 0);
                 break;
             case RstStream:
                 End(id, payload.Length >= 4 ? $"rst_stream_{BinaryPrimitives.ReadUInt32BigEndian(payload)}" : "rst_stream");
                 break;
             case Settings when (flags & Ack) == 0:
-                Send(Settings, Ack, 0, []);
+                Send(Frame(Settings, Ack, 0, []));
                 break;
             case Ping when (flags & Ack) == 0:
-                Send(Ping, Ack, 0, payload);
+                Send(Frame(Ping, Ack, 0, payload));
                 break;
             case GoAway:
-                _ended = "goaway";
+                Ended = "goaway";
                 break;
             default:
                 break; // CONTINUATION (headers we do not decode), WINDOW_UPDATE, PRIORITY, acknowledgements
         }
+
+        if (type is Data or Headers && (flags & EndStream) != 0) End(id, "server_ended");
     }
 
     private void End(int id, string cause)
@@ -247,24 +210,8 @@ public sealed class H2Connection : IAsyncDisposable
         if (_streams.TryRemove(id, out var sse)) sse.End(cause);
     }
 
-    /// <summary>
-    /// <c>:status</c>, the first field of a response block: indexed (static entries 8–14), or a literal with name index
-    /// 8 and three plain digits (what Kestrel and nginx send for other codes). 0 when it is neither.
-    /// </summary>
-    private static int Status(ReadOnlySpan<byte> block) =>
-        block.IsEmpty ? 0
-        : block[0] is >= 0x88 and <= 0x8E ? s_staticStatus[block[0] - 0x88]
-        : block.Length >= 5 && (block[0] & 0x0F) == 8 && block[1] == 3 && Utf8Parser.TryParse(block[2..5], out int code, out _) ? code
-        : 0;
-
-    private void Send(byte type, byte flags, int id, ReadOnlySpan<byte> payload)
-    {
-        var frame = new ArrayBufferWriter<byte>(FrameHeader + payload.Length);
-        WriteFrame(frame, type, flags, id, payload);
-        _ = SendAsync(frame.WrittenMemory);
-    }
-
-    private async Task SendAsync(ReadOnlyMemory<byte> frame)
+    /// <summary>Writes a frame from the read loop or a closing stream, after any write in progress; never throws.</summary>
+    private async void Send(byte[] frame)
     {
         try
         {
@@ -272,21 +219,17 @@ public sealed class H2Connection : IAsyncDisposable
             try
             {
                 await _stream.WriteAsync(frame, _stop.Token);
-                await _stream.FlushAsync(_stop.Token);
             }
             finally
             {
                 _write.Release();
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException or NotSupportedException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException or NotSupportedException or InvalidOperationException)
         {
             // The connection is going away; the read loop ends the streams.
         }
     }
-
-    private static ReadOnlySpan<byte> Unpad(byte flags, ReadOnlySpan<byte> payload) =>
-        (flags & Padded) == 0 || payload.IsEmpty ? payload : payload.Length - 1 >= payload[0] ? payload[1..^payload[0]] : [];
 
     private static byte[] BigEndian(int value)
     {
@@ -295,43 +238,31 @@ public sealed class H2Connection : IAsyncDisposable
         return bytes;
     }
 
-    private static void WriteFrame(ArrayBufferWriter<byte> output, byte type, byte flags, int id, ReadOnlySpan<byte> payload)
+    private static byte[] Frame(byte type, byte flags, int id, ReadOnlySpan<byte> payload)
     {
-        var span = output.GetSpan(FrameHeader + payload.Length);
-        span[0] = (byte)(payload.Length >> 16);
-        span[1] = (byte)(payload.Length >> 8);
-        span[2] = (byte)payload.Length;
-        span[3] = type;
-        span[4] = flags;
-        BinaryPrimitives.WriteUInt32BigEndian(span[5..], (uint)id);
-        payload.CopyTo(span[FrameHeader..]);
-        output.Advance(FrameHeader + payload.Length);
+        var frame = new byte[9 + payload.Length];
+        (frame[0], frame[1], frame[2], frame[3], frame[4]) = ((byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, type, flags);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), id);
+        payload.CopyTo(frame.AsSpan(9));
+        return frame;
     }
 
-    /// <summary>HPACK "literal without indexing" with a static name index, value not Huffman-coded (RFC 7541 §6.2.2).</summary>
-    private static void Literal(ArrayBufferWriter<byte> block, int nameIndex, string value)
-    {
-        Integer(block, 0x00, 4, nameIndex);
-        var bytes = Encoding.ASCII.GetBytes(value);
-        Integer(block, 0x00, 7, bytes.Length);
-        block.Write(bytes);
-    }
-
-    private static void Integer(ArrayBufferWriter<byte> block, byte pattern, int prefixBits, int value)
+    /// <summary>An HPACK integer with an N-bit prefix (RFC 7541 §5.1), the pattern bits above it 0.</summary>
+    private static void Integer(List<byte> block, int prefixBits, int value)
     {
         var max = (1 << prefixBits) - 1;
         if (value < max)
         {
-            block.Write([(byte)(pattern | value)]);
+            block.Add((byte)value);
             return;
         }
 
-        block.Write([(byte)(pattern | max)]);
+        block.Add((byte)max);
         for (value -= max; value >= 128; value /= 128)
         {
-            block.Write([(byte)((value % 128) + 128)]);
+            block.Add((byte)((value % 128) + 128));
         }
 
-        block.Write([(byte)value]);
+        block.Add((byte)value);
     }
 }
