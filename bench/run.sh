@@ -5,7 +5,7 @@
 #
 #   bench/run.sh                 full scale (W1 1k/5k/10k/20k streams, W2 1k streams x 10-400/s, W3 10k cycles)
 #   bench/run.sh --quick         validation scale (<= 1,000 streams, a few seconds per scenario)
-#   bench/run.sh --profile       also profile the .NET processes under load (perf, dotnet-counters, dotnet-gcdump)
+#   bench/run.sh --profile       also profile the .NET processes under load (perf, dotnet-gcdump)
 #   bench/run.sh --quick -- --targets edge,nchan-h2 --scenarios w1     anything after -- goes to `LoadTool suite`
 #
 # Every server listens on 127.0.0.1 only. Every process the suite starts is recorded in the run's pid file and
@@ -53,7 +53,7 @@ if [[ $profile -eq 1 ]]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null \
             || log "no perf: no CPU profiles (memory profiles only)"
     fi
-    for tool in dotnet-counters dotnet-gcdump; do
+    for tool in dotnet-gcdump; do
         if [[ ! -x "$repo/bench/.tools/$tool" ]]; then
             log "installing $tool into bench/.tools"
             dotnet tool install --tool-path "$repo/bench/.tools" "$tool" >/dev/null

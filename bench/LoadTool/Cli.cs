@@ -36,11 +36,8 @@ public sealed class Cli
     }
 
     public bool Flag(string name) => Touch(name)._flags.Contains(name);
-
     public string? Value(string name) => Touch(name)._values.TryGetValue(name, out var v) ? v[^1] : null;
-
     public string Value(string name, string fallback) => Value(name) ?? fallback;
-
     public IReadOnlyList<string> All(string name) => Touch(name)._values.TryGetValue(name, out var v) ? v : [];
 
     public int IntValue(string name, int fallback, int min = 0, int max = int.MaxValue) =>
@@ -50,9 +47,7 @@ public sealed class Cli
         Number(name, fallback, min, max);
 
     public int[] Ints(string name, int[] fallback) => Value(name) is { } text ? [.. List(text).Select(s => (int)Parse(name, s))] : fallback;
-
     public double[] Doubles(string name, double[] fallback) => Value(name) is { } text ? [.. List(text).Select(s => Parse(name, s))] : fallback;
-
     public string[] Names(string name, string[] fallback) => Value(name) is { } text ? List(text) : fallback;
 
     public void EnsureAllUsed()

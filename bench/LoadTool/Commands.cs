@@ -17,13 +17,7 @@ public static class Commands
     public const string Usage = """
         LoadTool: SSE subscriptions under load, and the benchmark suite (bench/README.md).
 
-        LoadTool load   --url URL [--streams 1000] [--seconds 10] [--pids PID,PID] [--json FILE] [connection options]
-            Opens N streams and measures a window: streams open, failures by cause, time to first frame, latency
-            (receive time - the event's "timestamp"), delivered events/s, client CPU, CPU/RSS of the given processes.
-        LoadTool churn  --url URL [--cycles 10000] [--concurrency 100] [--limit-seconds 120] [--pids ...] [--json FILE] [...]
-            Open / first frame / close cycles.
-        LoadTool token  --jwt-key BASE64 [--user 0]
-            Prints an access token as the development issuer would mint it (for curl).
+        LoadTool token  --jwt-key BASE64 [--user 0]: an access token as the development issuer mints it (for curl).
 
         LoadTool suite  [--quick] [--targets edge,api,nchan-h1,nchan-h2,naive] [--scenarios w1,w2,w3]
                         [--repo DIR] [--results DIR] [--doc FILE] [--profile] [--api-env KEY=VALUE]... [--edge-env KEY=VALUE]...
@@ -39,53 +33,9 @@ public static class Commands
                                         anything is measured (tiered JIT: ~65 events to the final code of per-event paths)
               --settle-seconds 3 / 2  --open-timeout 60 / 10  --open-concurrency 200  --streams-per-connection 500
               --streams-per-user 5  --auth bearer|ticket|none  --api-environment Development  --profile-seconds 10 / 4
-        LoadTool report --results DIR [--doc FILE]
-            Rewrites the document from a results folder.
-
-        Connection options (load, churn):
-          --url URL                      stream URL: http:// (h2c, or HTTP/1.1 with --http 1.1) or https:// (TLS, ALPN h2)
-          --http 2|1.1                   protocol (default 2)
-          --streams-per-connection 500   HTTP/2 streams per connection
-          --source-addresses 1           HTTP/1.1: connect from 127.0.0.1..127.0.0.N
-          --open-concurrency 200         streams being opened at once
-          --open-timeout 30              seconds a stream may take to deliver its first frame
-          --event-type metrics           data events are the ones with this event name ("message" = unnamed)
-          --auth none|bearer|ticket      bearer: Authorization header; ticket: POST /api/stream/tickets, then ?ticket=
-          --streams-per-user 5           streams per user (one token per user: user-0..user-N)
-          --jwt-key BASE64 [--jwt-issuer ISS] [--jwt-audience AUD]
-          --pin-cert-sha256 HEX|any      the one (self-signed) server certificate to accept
+        LoadTool report --results DIR [--doc FILE]: rewrites the document from a results folder.
 
         """;
-
-    public static async Task<int> LoadAsync(Cli cli, bool churn)
-    {
-        var options = LoadOptions.FromCli(cli);
-        var (streams, seconds) = (cli.IntValue("--streams", 1000, 1), cli.DoubleValue("--seconds", 10, 1, 3600));
-        var (cycles, concurrency, limit) = (cli.IntValue("--cycles", 10_000, 1), cli.IntValue("--concurrency", 100, 1), cli.DoubleValue("--limit-seconds", 120, 1));
-        List<int> pids = [.. cli.Names("--pids", []).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
-        var json = cli.Value("--json");
-        cli.EnsureAllUsed();
-        await using var engine = new LoadEngine(options);
-        var before = ProcStats.Sample(pids);
-        ScenarioResult result;
-        if (churn)
-        {
-            var report = await engine.ChurnAsync(cycles, concurrency, limit);
-            result = new ScenarioResult { Scenario = "churn", Target = options.Url.ToString(), Streams = concurrency, Churn = report, ServerWindowStart = before, ServerWindowEnd = ProcStats.Sample(pids) };
-        }
-        else
-        {
-            var opened = await engine.OpenAsync(streams);
-            var full = ProcStats.Sample(pids);
-            var measured = await engine.MeasureAsync(seconds);
-            result = new ScenarioResult { Scenario = "load", Target = options.Url.ToString(), Streams = streams, Rate = 1, Open = opened, Measure = measured, ServerIdle = before, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(pids) };
-        }
-
-        Console.WriteLine(result.Summary());
-        if (json is not null) await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, SuiteRunner.Json));
-
-        return (churn ? result.Churn!.Completed == cycles : result.Open!.Open == streams) ? 0 : 1;
-    }
 
     public static int Token(Cli cli)
     {

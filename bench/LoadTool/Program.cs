@@ -12,7 +12,6 @@ try
     var cli = new Cli(args.Skip(1));
     return args[0] switch
     {
-        "load" or "churn" => await Commands.LoadAsync(cli, args[0] == "churn"),
         "token" => Commands.Token(cli),
         "suite" => await SuiteRunner.RunAsync(cli),
         "report" => SuiteRunner.Report(cli),

@@ -82,7 +82,6 @@ public static class H1Client
             {
                 var end = data.IndexOf("\r\n\r\n"u8);
                 if (end < 0) return data.Length > 64 * 1024 ? -1 : 0;
-
                 var head = Encoding.ASCII.GetString(data[..end]);
                 Status = head.Length > 12 && int.TryParse(head.AsSpan(9, 3), CultureInfo.InvariantCulture, out var status) ? status : 0;
                 _chunked = head.Contains("\r\nTransfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase);
@@ -111,7 +110,6 @@ public static class H1Client
                 // After a chunk's data comes its CRLF, then the next size line.
                 var line = data[used..].IndexOf("\r\n"u8);
                 if (line < 0) return used;
-
                 if (_chunkLeft == 0)
                 {
                     (used, _chunkLeft) = (used + line + 2, -1);

@@ -91,7 +91,6 @@ public sealed class H2Connection : IAsyncDisposable
         foreach (var (index, value) in new[] { (4, pathAndQuery), (1, _authority), (19, "text/event-stream"), (24, "no-cache"), (23, bearer is null ? null : "Bearer " + bearer) })
         {
             if (value is null) continue;
-
             Integer(block, 4, index); // "literal header field without indexing" (RFC 7541 §6.2.2), value not Huffman-coded
             Integer(block, 7, value.Length);
             block.AddRange(Encoding.ASCII.GetBytes(value));

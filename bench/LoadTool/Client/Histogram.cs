@@ -14,7 +14,6 @@ public sealed class Histogram
     private readonly long[] _counts = new long[BucketCount];
 
     public long Count { get; private set; }
-
     public long Max { get; private set; }
 
     public void Record(long value)
@@ -82,7 +81,6 @@ public sealed class Histogram
     private static int Index(long value)
     {
         if (value < 128) return value < 0 ? 0 : (int)value;
-
         var shift = 63 - BitOperations.LeadingZeroCount((ulong)value) - 6;
         return Math.Min((shift * 64) + (int)(value >> shift), BucketCount - 1);
     }
@@ -99,7 +97,6 @@ public static class Recorder
     [ThreadStatic]
     private static Shard? t_shard;
     private static volatile bool s_recording;
-
     public static bool PerEvent { get; set; }
 
     /// <summary>Clears every shard and starts recording.</summary>
@@ -120,7 +117,6 @@ public static class Recorder
     public static void Record(long latencyMicroseconds, int dataBytes, long eventKey)
     {
         if (!s_recording) return;
-
         var shard = t_shard ??= Register();
         shard.Events++;
         shard.DataBytes += dataBytes;

@@ -9,17 +9,13 @@ using System.Text.Json;
 
 namespace LoadTool;
 
-public enum AuthMode
-{
-    None,
-    Bearer,
-    Ticket,
-}
+/// <summary>none; bearer: an access token in the Authorization header; ticket: POST /api/stream/tickets with it, then ?ticket=.</summary>
+public enum AuthMode { None, Bearer, Ticket }
 
 /// <summary>How the client reaches a server: URL, protocol, connections, credentials. Workers get it as JSON.</summary>
 public sealed record LoadOptions
 {
-    public required Uri Url { get; init; } // The stream URL: http:// (h2c, or HTTP/1.1 with <see cref="Http1"/>) or https:// (TLS, ALPN h2).
+    public required Uri Url { get; init; } // http:// (h2c, or HTTP/1.1 with Http1) or https:// (TLS, ALPN h2)
     public bool Http1 { get; init; }
     public int StreamsPerConnection { get; init; } = 500; // HTTP/2 streams per connection; a new connection every this many streams.
     public int SourceAddresses { get; init; } = 1; // HTTP/1.1: connect from 127.0.0.1 … 127.0.0.N, round robin (each address has its own ports).
@@ -34,23 +30,6 @@ public sealed record LoadOptions
     public string? PinnedCertificateSha256 { get; init; } // SHA-256 of the one (self-signed) server certificate to accept; "any" accepts every certificate.
     public int FirstStream { get; init; } // Index of this process's first stream (several workers share one user numbering).
     public bool PerEventP99 { get; init; } // Also record a histogram per event, for the p99 of one event over its subscribers.
-
-    public static LoadOptions FromCli(Cli cli) => new()
-    {
-        Url = new Uri(cli.Value("--url") ?? throw new ArgumentException("--url is required.")),
-        Http1 = cli.Value("--http", "2") is "1.1" or "1",
-        StreamsPerConnection = cli.IntValue("--streams-per-connection", 500, 1),
-        SourceAddresses = cli.IntValue("--source-addresses", 1, 1, 250),
-        OpenConcurrency = cli.IntValue("--open-concurrency", 200, 1),
-        OpenTimeoutSeconds = cli.DoubleValue("--open-timeout", 30, 0.1),
-        EventType = cli.Value("--event-type", "metrics"),
-        Auth = Enum.Parse<AuthMode>(cli.Value("--auth", "none"), ignoreCase: true),
-        StreamsPerUser = cli.IntValue("--streams-per-user", 5, 1),
-        JwtIssuer = cli.Value("--jwt-issuer", Tokens.Issuer),
-        JwtAudience = cli.Value("--jwt-audience", Tokens.Audience),
-        JwtKey = cli.Value("--jwt-key"),
-        PinnedCertificateSha256 = cli.Value("--pin-cert-sha256"),
-    };
 }
 
 /// <summary>The one token minting of the bench: HS256 <c>at+jwt</c> access tokens as the development issuer mints them.</summary>
@@ -80,9 +59,7 @@ public sealed class CauseCounter
     private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
 
     public void Add(string cause) => _counts.AddOrUpdate(cause, 1, static (_, n) => n + 1);
-
     public int Total => _counts.Values.Sum();
-
     public Dictionary<string, int> Snapshot() => new(_counts, StringComparer.Ordinal);
 }
 
@@ -107,7 +84,6 @@ public sealed class LoadEngine : IAsyncDisposable
         Options = options;
         EventType = Encoding.UTF8.GetBytes(options.EventType);
         if (options.Auth != AuthMode.None && options.JwtKey is null) throw new ArgumentException("--jwt-key (base64) is required with --auth bearer or ticket.");
-
         if (options.Auth == AuthMode.Ticket)
         {
             // Tickets are plain JSON requests, not streams: HttpClient, accepting the same certificate as the streams.
@@ -205,7 +181,6 @@ public sealed class LoadEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_stopping.IsCancellationRequested) return;
-
         await _stopping.CancelAsync();
         _streams.ForEach(s => s.Close());
         foreach (var connection in _connections)
@@ -232,7 +207,6 @@ public sealed class LoadEngine : IAsyncDisposable
     }
 
     internal void StreamClosed() => Interlocked.Decrement(ref _open);
-
     private int UserOf(int stream) => (Options.FirstStream + stream) / Options.StreamsPerUser;
 
     /// <summary>Opens one stream and waits for its first frame (or its failure, or the open timeout); never throws.</summary>
@@ -284,19 +258,15 @@ public sealed class LoadEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>The connection of stream slot <paramref name="slot"/>; one that failed or ended is replaced for the streams that come after.</summary>
     private Task<H2Connection> ConnectionFor(int slot)
     {
         var index = slot / Options.StreamsPerConnection;
         lock (_connections)
         {
-            while (_connections.Count <= index)
-            {
-                Interlocked.Increment(ref _connectionsOpened);
-                _connections.Add(H2Connection.ConnectAsync(Options.Url, Options.PinnedCertificateSha256, _stopping.Token));
-            }
+            while (_connections.Count <= index) _connections.Add(Task.FromException<H2Connection>(new IOException("not connected")));
 
-            // A connection that failed or ended is replaced for the streams that come after.
-            if (_connections[index].IsFaulted || _connections[index] is { IsCompletedSuccessfully: true, Result.Ended: not null })
+            if (_connections[index] is { IsFaulted: true } or { IsCompletedSuccessfully: true, Result.Ended: not null })
             {
                 Interlocked.Increment(ref _connectionsOpened);
                 _connections[index] = H2Connection.ConnectAsync(Options.Url, Options.PinnedCertificateSha256, _stopping.Token);
@@ -306,29 +276,17 @@ public sealed class LoadEngine : IAsyncDisposable
         }
     }
 
-    private static string? Classify(Exception? ex)
+    /// <summary>A failure's cause, from the innermost exception that says something; null for a stream closed on purpose.</summary>
+    private static string? Classify(Exception? ex) => ex switch
     {
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case SocketException socket:
-                    return "socket_" + socket.SocketErrorCode;
-                case System.Security.Authentication.AuthenticationException:
-                    return "tls_failed";
-                case OperationCanceledException or ObjectDisposedException:
-                    return null; // closed on purpose
-                case IOException { Message: "alpn_not_h2" }:
-                    return "alpn_not_h2";
-                case AggregateException or IOException or HttpRequestException when e.InnerException is not null:
-                    continue;
-                default:
-                    return e.GetType().Name;
-            }
-        }
-
-        return ex is null ? null : "io_error";
-    }
+        null or OperationCanceledException or ObjectDisposedException => null,
+        SocketException socket => "socket_" + socket.SocketErrorCode,
+        System.Security.Authentication.AuthenticationException => "tls_failed",
+        IOException { Message: "alpn_not_h2" } => "alpn_not_h2",
+        AggregateException or IOException or HttpRequestException when ex.InnerException is not null => Classify(ex.InnerException),
+        IOException => "io_error",
+        _ => ex.GetType().Name,
+    };
 
     private LoadReport Report()
     {

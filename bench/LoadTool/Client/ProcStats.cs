@@ -44,7 +44,6 @@ public static class ProcStats
     }
 
     public static long ResidentBytes(int pid) => Kib($"/proc/{pid}/status", "VmRSS:") * 1024;
-
     public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
 
     /// <summary>The processes and every descendant (nginx workers, for example), from /proc/PID/task/TID/children.</summary>
@@ -54,7 +53,6 @@ public static class ProcStats
         while (queue.TryDequeue(out var pid))
         {
             if (!seen.Add(pid) || !IsAlive(pid)) continue;
-
             result.Add(pid);
             try
             {

@@ -23,14 +23,11 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
     private double _timestamp = -1;
     private StringBuilder? _data;
     private int _state; // 0 opening, 1 open, 2 ended
-
     public int Slot => slot;
-
     public int User => user;
 
     /// <summary>True once the first frame (event or comment) arrived, false when the stream ended before it.</summary>
     public Task<bool> FirstFrame => _firstFrame.Task;
-
     public Task Completion => _ended.Task;
 
     /// <summary>Probes only: receives the data of every matching event as a string.</summary>
@@ -38,7 +35,6 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
 
     /// <summary>Set by the transport: how to close this stream (HTTP/2 RST_STREAM; HTTP/1.1 the connection).</summary>
     internal Action? CloseTransport { get; set; }
-
     public void Close() => End(null);
 
     /// <summary>The stream ended: <paramref name="cause"/> is a failure before the first frame, a drop after it; null when closed on purpose.</summary>
@@ -46,11 +42,8 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
     {
         var was = Interlocked.Exchange(ref _state, 2);
         if (was == 2) return;
-
         if (cause is not null && !engine.Stopping.IsCancellationRequested) (was == 0 ? engine.Failures : engine.Drops).Add(cause);
-
         if (was == 1) engine.StreamClosed();
-
         CloseTransport?.Invoke();
         _firstFrame.TrySetResult(false);
         _ended.TrySetResult();
@@ -70,7 +63,6 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
         }
 
         if (_carry!.Length < _carryLength + data.Length) Array.Resize(ref _carry, Math.Max(_carry.Length * 2, _carryLength + data.Length));
-
         data.CopyTo(_carry.AsSpan(_carryLength));
         var all = _carry.AsSpan(0, _carryLength + data.Length);
         _carryLength = 0;
@@ -86,7 +78,6 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
         else if (!rest.IsEmpty)
         {
             if (_carry is null || _carry.Length < rest.Length) _carry = new byte[Math.Max(rest.Length, 256)];
-
             rest.CopyTo(_carry); // may overlap its own source in _carry: CopyTo handles it
             _carryLength = rest.Length;
         }
@@ -103,7 +94,6 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
             var line = data.Slice(consumed, newline);
             consumed += newline + 1;
             if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
-
             if (line.IsEmpty)
             {
                 Dispatch(receivedAt);
@@ -130,7 +120,6 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
                 _hasData = true;
                 _dataBytes += value.Length;
                 if (OnEventData is not null) (_data ??= new()).Append(Encoding.UTF8.GetString(value));
-
                 var at = _timestamp < 0 ? value.IndexOf(s_timestampKey) : -1;
                 if (at >= 0 && Utf8Parser.TryParse(value[(at + s_timestampKey.Length)..].TrimStart((byte)' '), out double ms, out _)) _timestamp = ms;
             }

@@ -66,7 +66,6 @@ public static class InProcess
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var overflowed = subscribers.Count(s => s.Subscription.IsEnded);
         foreach (var s in subscribers) s.Subscription.Dispose();
-
         await Task.WhenAll(consumers);
         return new ScenarioResult
         {
@@ -83,10 +82,7 @@ public static class InProcess
 
     private static async Task WaitForAsync(Subscriber[] subscribers, int received, CancellationToken cancellationToken)
     {
-        while (subscribers.Any(s => !s.Subscription.IsEnded && Volatile.Read(ref s.Received) < received))
-        {
-            await Task.Delay(1, cancellationToken);
-        }
+        while (subscribers.Any(s => !s.Subscription.IsEnded && Volatile.Read(ref s.Received) < received)) await Task.Delay(1, cancellationToken);
     }
 
     private sealed class Subscriber(StreamSubscription subscription)

@@ -18,29 +18,21 @@ public static class Registry
 
     public static string? PidFile { get; set; }
 
-    public static void Track(Process process)
+    /// <summary>Records a process, started by the suite or forked by one it started (nginx workers), for run.sh's clean-up.</summary>
+    public static void Record(int pid, Process? started = null)
     {
         lock (s_processes)
         {
-            s_processes.Add(process);
-        }
-
-        Record(process.Id);
-    }
-
-    /// <summary>Records processes the suite did not start itself but must clean up (nginx workers, forked by the master).</summary>
-    public static void Record(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            lock (s_processes)
+            if (started is not null) s_processes.Add(started);
+            try
             {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
                 File.AppendAllText(PidFile ?? "/dev/null", $"{pid} {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]}\n"); // field 22: starttime
             }
-        }
-        catch (IOException)
-        {
+            catch (IOException)
+            {
+                // Already gone.
+            }
         }
     }
 
@@ -50,14 +42,10 @@ public static class Registry
         try
         {
             var tree = ProcStats.WithDescendants([process.Id]);
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-
+            process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync().WaitAsync(wait);
             // Children (nginx workers) exit after their parent: wait for them too, so that none is left over.
-            for (var waited = Stopwatch.StartNew(); tree.Any(ProcStats.IsAlive) && waited.Elapsed < wait;)
-            {
-                await Task.Delay(50);
-            }
+            for (var waited = Stopwatch.StartNew(); tree.Any(ProcStats.IsAlive) && waited.Elapsed < wait;) await Task.Delay(50);
         }
         catch (InvalidOperationException)
         {
@@ -72,14 +60,14 @@ public static class Registry
     /// <summary>Stops every tracked process still running (the suite's last step, and its crash path).</summary>
     public static async Task StopAllAsync()
     {
-        List<Process> all;
+        Process[] all;
         lock (s_processes)
         {
-            all = [.. s_processes];
+            all = [.. Enumerable.Reverse(s_processes)];
             s_processes.Clear();
         }
 
-        foreach (var process in Enumerable.Reverse(all))
+        foreach (var process in all)
         {
             await StopAsync(process, TimeSpan.FromSeconds(10));
             process.Dispose();
@@ -109,7 +97,6 @@ public sealed class Child : IAsyncDisposable
     public Process Process { get; }
 
     public int Pid => Process.Id;
-
     public IReadOnlyList<Uri> ListeningOn => [.. _listening];
 
     /// <param name="replies">A load worker: commands go to its stdin, its stdout lines are replies (<see cref="AskAsync"/>).</param>
@@ -128,9 +115,8 @@ public sealed class Child : IAsyncDisposable
         }
 
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>()) info.Environment[key] = value;
-
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {name}.");
-        Registry.Track(process);
+        Registry.Record(process.Id, process);
         var child = new Child(name, process, replies, keep);
         process.OutputDataReceived += (_, e) => child.OnLine(e.Data, stdout: true);
         process.ErrorDataReceived += (_, e) => child.OnLine(e.Data, stdout: false);
@@ -239,7 +225,6 @@ public sealed class Child : IAsyncDisposable
         }
 
         if (line is null) return;
-
         _tail.Enqueue(line);
         while (_tail.Count > _keep && _tail.TryDequeue(out _))
         {

@@ -7,15 +7,13 @@ namespace LoadTool;
 /// Profiles of one .NET process under load, in a pass of their own after the measured scenarios: CPU with
 /// <c>perf record -g</c> (real CPU samples, kernel and native code included; the services run with
 /// DOTNET_PerfMapEnabled=1 in this pass so JIT-compiled frames have names), by module and by symbol; memory with
-/// <c>dotnet-counters</c> (GC heap by generation against the working set) and <c>dotnet-gcdump</c> (what the heap
-/// holds, per open stream), with RSS before and after the full GC the dump forces. The .NET tools come from
+/// <c>dotnet-gcdump</c> (what the heap holds, per open stream), with RSS before and after the full GC the dump forces. The .NET tools come from
 /// bench/.tools and perf from Debian's linux-perf (bench/run.sh --profile installs them).
 /// </summary>
 public static class Profiler
 {
     private const string Perf = "/usr/bin/perf";
     private static readonly CultureInfo s_c = CultureInfo.InvariantCulture;
-    private static readonly string[] s_memoryCounters = ["heap.size", "working_set", "memory.committed", "total_allocated"];
 
     public static bool HasPerf => File.Exists(Perf);
 
@@ -28,7 +26,7 @@ public static class Profiler
             return null;
         }
 
-        var counters = CountersAsync(options, pid, stem + ".counters.csv");
+
         var (code, output) = await Child.RunAsync(Perf, ["record", "-F", "499", "-g", "-p", pid.ToString(s_c), "-o", stem + ".perf.data", "--", "sleep", options.ProfileSeconds.ToString(s_c)],
             TimeSpan.FromSeconds(options.ProfileSeconds + 60));
         string Report(string sort, string limit) =>
@@ -36,7 +34,7 @@ public static class Profiler
                 .Result.Output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Take(sort == "dso" ? 20 : 30).Select(l => l.TrimEnd()));
         var summary = code != 0 ? $"perf record failed ({code}): {output.Trim()}"
             : "CPU samples by module:\n" + Report("dso", "1") + "\n\nCPU samples by symbol (≥ 0.7 %):\n" + Report("dso,sym", "0.7");
-        return new ProfileResult(target, processName, label, "perf", Path.GetRelativePath(options.Repo, stem + ".perf.data"), summary, await counters);
+        return new ProfileResult(target, processName, label, "perf", Path.GetRelativePath(options.Repo, stem + ".perf.data"), summary, null);
     }
 
     /// <summary>dotnet-gcdump of the process: largest types, per stream, and what a full GC gives back.</summary>
@@ -45,7 +43,6 @@ public static class Profiler
         var gcdump = Path.Combine(options.Tools, "dotnet-gcdump");
         var file = Path.Combine(options.ResultsDir, "profiles", $"{target}-{label}-{processName}.gcdump");
         if (!File.Exists(gcdump)) return null;
-
         var rssBefore = ProcStats.ResidentBytes(pid);
         var (code, output) = await Child.RunAsync(gcdump, ["collect", "-p", pid.ToString(s_c), "-o", file], TimeSpan.FromSeconds(120));
         await Task.Delay(1000);
@@ -75,27 +72,4 @@ public static class Profiler
     }
 
     private static long Number(string? text) => long.TryParse(text?.Replace(",", "", StringComparison.Ordinal), s_c, out var value) ? value : 0;
-
-    /// <summary>dotnet-counters System.Runtime for a few seconds: the last value of each memory counter.</summary>
-    private static async Task<string?> CountersAsync(SuiteOptions options, int pid, string file)
-    {
-        var counters = Path.Combine(options.Tools, "dotnet-counters");
-        var seconds = (int)Math.Clamp(options.ProfileSeconds, 2, 10);
-        if (!File.Exists(counters)) return null;
-
-        var (code, output) = await Child.RunAsync(counters, ["collect", "-p", pid.ToString(s_c), "--counters", "System.Runtime", "--format", "csv", "--refresh-interval", "1",
-            "--duration", TimeSpan.FromSeconds(seconds).ToString(@"hh\:mm\:ss", s_c), "-o", file], TimeSpan.FromSeconds(seconds + 60));
-        if (code != 0 || !File.Exists(file)) return $"dotnet-counters failed ({code}): {output.Trim()}";
-
-        var last = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var parts in (await File.ReadAllLinesAsync(file)).Select(l => l.Split(',')))
-        {
-            if (parts.Length >= 5 && s_memoryCounters.Any(n => parts[2].Contains(n, StringComparison.Ordinal)))
-            {
-                last[parts[2].Trim('"') + (parts[3].Length > 2 ? " " + parts[3].Trim('"') : "")] = parts[^1];
-            }
-        }
-
-        return string.Join("\n", last.Select(p => $"{p.Key} = {p.Value}"));
-    }
 }

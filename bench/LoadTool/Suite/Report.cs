@@ -42,7 +42,6 @@ public static class ReportWriter
         WriteMisses(md, run, repo);
         WriteProfiles(md, run);
         if (run.Errors.Count > 0) md.AppendLine("## Errors in this run\n\n" + string.Join("\n", run.Errors.Select(e => "- " + OneLine(e))) + "\n");
-
         WriteMethod(md, run);
         Directory.CreateDirectory(Path.GetDirectoryName(docPath)!);
         File.WriteAllText(docPath, md.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
@@ -146,7 +145,6 @@ public static class ReportWriter
     {
         var w1 = run.Results.Where(r => r.Scenario == "W1").ToList();
         if (w1.Count == 0) return;
-
         md.AppendLine(string.Create(s_c, $"## W1 — capacity: N streams at 1 event/s\n\nStreams opened in two halves ({run.Settings.SettleSeconds:F0} s settle after each), then a {run.Settings.W1Seconds:F0} s measurement window. Latency = receive time − the event's `timestamp`.\n"));
         foreach (var size in w1.Select(r => r.Streams).Distinct().Order())
         {
@@ -167,7 +165,6 @@ public static class ReportWriter
     {
         var w2 = run.Results.Where(r => r.Scenario == "W2").ToList();
         if (w2.Count == 0) return;
-
         Table(md, string.Create(s_c, $"## W2 — fan-out: {w2.Max(r => r.Streams):N0} streams at {string.Join(", ", w2.Select(r => r.Rate).Distinct().Order())} events/s\n\nOffered load = streams × rate. {run.Settings.W2Seconds:F0} s window after the streams are open. A server that cannot keep up delivers less, late (latency grows), or cuts streams (drops); more than 100 % delivered means it had fallen behind before the window and caught up inside it (a backlog, not throughput: ratios use delivered events capped at the offered rate)."),
             "| Target | Rate /s | Open / asked | Delivered ev/s (offered) | Delivered % | Latency p50 / p99 / max ms | Drops | Server CPU cores | Client CPU cores | Other processes, cores | Data bytes / event |",
             w2.OrderBy(r => r.Target, StringComparer.Ordinal).ThenBy(r => r.Rate).Select(r => r.Error is not null ? string.Create(s_c, $"| `{r.Target}` | {r.Rate} | error: {OneLine(r.Error)} | | | | | | | | |") : string.Create(s_c,
@@ -184,7 +181,6 @@ public static class ReportWriter
     {
         var w3 = run.Results.Where(r => r.Scenario == "W3").ToList();
         if (w3.Count == 0) return;
-
         Table(md, string.Create(s_c, $"## W3 — churn: {run.Settings.W3Cycles:N0} open/close cycles ({run.Settings.W3Concurrency} at a time), then {run.Settings.W3IdleSeconds:F0} s idle\n\nA cycle opens a stream (with its credential), waits for its first frame and closes it (HTTP/2: RST_STREAM; HTTP/1.1: the connection). Then nothing: CPU should fall back to the idle baseline, memory should not keep what the churn took, and the server should count no open stream."),
             "| Target | Cycles done / asked | Cycles/s | Failures | First frame p50 / p99 ms | Server CPU cores: idle before · churn · idle after (2nd half) | Server RSS MiB: before · after churn · after idle | Open streams the server reports after idle | Client CPU cores |",
             w3.Select(r => r is { Error: null, Churn: { } c } ? string.Create(s_c,
@@ -196,7 +192,6 @@ public static class ReportWriter
     {
         var rows = run.Results.Where(r => r.Scenario is "InProcess" or "Fanout").ToList();
         if (rows.Count == 0) return;
-
         Table(md, string.Create(s_c, $"## Fan-out of the streaming core (issue #3's targets)\n\n**In process** (`inproc`): the real hub (Metrics.Api's `AddMetricsStreaming`), subscribers running the endpoint's read loop without HTTP; latency at 10 events/s, then bursts as fast as they drain; allocation is the whole process's. **Over HTTP/2** (`fanout`): Metrics.Api alone on h2c with its own sampler, streams on connections of 5,000 (its own limit), every stream open through a warm-up of {run.Settings.WarmupEvents} events, then at least {run.Settings.FanoutEvents} events measured; allocation and GC heap come from the server's own samples (a probe stream), net of its idle allocation rate. The last column is the p99 of each event over its subscribers, the median and the worst over the window."),
             "| Mode | Streams × rate | Delivered ev/s | p50 ms | p99 ms | max ms | p99 of one event: median / worst ms | Allocated B / delivered event (net of idle) | Memory / open stream | Server CPU cores | Client CPU cores |",
             rows.Select(r => (Mode: r.Scenario == "InProcess" ? "in process" : "HTTP/2, frame reader", Row: r)).Select(x => x.Row.Error is { } error ? string.Create(s_c, $"| {x.Mode} | {x.Row.Streams:N0} × {x.Row.Rate}/s | error: {OneLine(error)} | | | | | | | | |") : string.Create(s_c,
@@ -207,7 +202,6 @@ public static class ReportWriter
     {
         var rows = run.Results.Where(r => r.Scenario == "Hop").ToList();
         if (rows.Count == 0) return;
-
         static string Protocol(string target) => target.EndsWith("h1", StringComparison.Ordinal) ? "HTTP/1.1" : target.EndsWith("h2c", StringComparison.Ordinal) ? "HTTP/2 (h2c)" : "HTTP/2 (TLS)";
         static bool Edge(ScenarioResult r) => r.Target.Contains("edge", StringComparison.Ordinal);
         var o = run.Settings;
@@ -248,8 +242,7 @@ public static class ReportWriter
     private static void WriteProfiles(StringBuilder md, SuiteResults run)
     {
         if (run.Profiles.Count == 0) return;
-
-        md.AppendLine("## Profiles\n\nA pass of its own after the measured scenarios (so profiling never perturbs a figure above): the target under the largest W1 load and under the highest W2 rate. CPU: `perf record -g` at 499 Hz on each .NET process (JIT frames named through perf maps, `DOTNET_PerfMapEnabled=1` in this pass only), by module and by symbol; memory: `dotnet-counters` (GC heap against working set) and `dotnet-gcdump` (largest types; it forces a full GC, so RSS before and after it shows how much of the RSS is garbage or free heap).\n");
+        md.AppendLine("## Profiles\n\nA pass of its own after the measured scenarios (so profiling never perturbs a figure above): the target under the largest W1 load and under the highest W2 rate. CPU: `perf record -g` at 499 Hz on each .NET process (JIT frames named through perf maps, `DOTNET_PerfMapEnabled=1` in this pass only), by module and by symbol; memory: `dotnet-gcdump` (largest types; it forces a full GC, so RSS before and after it shows how much of the RSS is garbage or free heap).\n");
         foreach (var p in run.Profiles)
         {
             md.AppendLine($"### {p.Target} · {p.Scenario} · {p.Process} ({p.Tool})\n\nRaw profile: `{p.TraceFile}`\n\n```\n{p.TopFrames.Trim()}\n```");
@@ -304,21 +297,16 @@ public static class ReportWriter
         Histogram.FromSparse(report?.TimeToFirstFrameMicroseconds) is var h && h.Count > 0 ? string.Create(s_c, $"{h.Quantile(0.5) / 1000:F1} / {h.Quantile(0.99) / 1000:F1}") : "– / –";
 
     private static double? Cores(ProcSample? a, ProcSample? b) => a is null || b is null || (b.At - a.At).TotalSeconds <= 0 ? null : (b.CpuSeconds - a.CpuSeconds) / (b.At - a.At).TotalSeconds;
-
     private static string Dropped(ScenarioResult r) => r.Measure is { } m && m.OpenAtEnd < (r.Open?.Open ?? 0) ? string.Create(s_c, $" ({(r.Open?.Open ?? 0) - m.OpenAtEnd:N0} lost)") : "";
 
     private static string F(double? value, string format = "F2") => value is { } v && !double.IsNaN(v) ? v.ToString(format, s_c) : "–";
 
     private static string Mib(long? bytes) => bytes is { } b ? (b / 1048576.0).ToString("F1", s_c) : "–";
-
     private static string Kib(double? bytes) => bytes is { } b ? (b / 1024).ToString("F1", s_c) : "–";
-
     private static string Pct(double? part, double? whole) => part is { } p && whole is > 0 ? (p / whole.Value * 100).ToString("F1", s_c) + " %" : "–";
-
     private static string Ratio(double? ours, double? theirs) => ours is { } o && theirs is > 0 and var t && !double.IsNaN(o) ? (o / t).ToString("F2", s_c) + "×" : "–";
 
     /// <summary>/proc counts CPU in 10 ms ticks: a peer below 0.01 cores over a short window has no meaningful ratio.</summary>
     private static string CpuRatio(double? ours, double? theirs) => theirs is < 0.01 ? string.Create(s_c, $"n/a (peer {theirs:F3} cores)") : Ratio(ours, theirs);
-
     private static string OneLine(string text) => text.Split('\n')[0].Replace("|", "\\|", StringComparison.Ordinal);
 }

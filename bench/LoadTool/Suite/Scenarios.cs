@@ -10,49 +10,31 @@ namespace LoadTool;
 public sealed class Scenarios(SuiteOptions options, Targets targets)
 {
     private TimeSpan Settle => TimeSpan.FromSeconds(options.SettleSeconds);
-
     private TimeSpan OpenLimit => TimeSpan.FromSeconds(options.OpenTimeoutSeconds + 120);
 
     /// <summary>
-    /// W1 (N streams at 1 event/s) and the hop (N streams through or around the edge): opened in two halves, so the
-    /// memory of one more stream is a slope (without one-off costs); then a measurement window.
+    /// W1 (N streams at 1 event/s), W2 (N streams at a high rate, Metrics.Api publishing through bench/PublishHook) and
+    /// the hop (N streams through or around the edge): W1 and the hop open in two halves, so the memory of one more
+    /// stream is a slope (without one-off costs); then a measurement window.
     /// </summary>
-    public async Task<ScenarioResult> CapacityAsync(string scenario, string target, int streams)
+    public async Task<ScenarioResult> CapacityAsync(string scenario, string target, int streams, double rate = 1)
     {
-        var rate = scenario == "Hop" ? 1000.0 / options.HopIntervalMs : 1;
-        await using var running = await targets.StartAsync(target, rate, publishHook: false);
+        rate = scenario == "Hop" ? 1000.0 / options.HopIntervalMs : rate;
+        await using var running = await targets.StartAsync(target, rate, publishHook: scenario == "W2");
         await WarmUpAsync(running.Load, streams, rate);
         var idle = ProcStats.Sample(running.Pids);
         await using var workers = await Workers.StartAsync(streams, running.Load, options.Dotnet);
-        var half = await workers.OpenAsync(streams / 2, OpenLimit);
-        await Task.Delay(Settle);
-        var halfSample = ProcStats.Sample(running.Pids);
-        var opened = await workers.OpenAsync(streams - (streams / 2), OpenLimit);
-        await Task.Delay(Settle);
-        var full = ProcStats.Sample(running.Pids);
-        var measured = await workers.MeasureAsync(scenario == "Hop" ? options.HopSeconds : options.W1Seconds);
-        return new ScenarioResult
-        {
-            Scenario = scenario, Target = target, Streams = streams, Rate = rate, Workers = workers.Count, Open = opened, Measure = measured,
-            ServerIdle = idle, ServerHalf = halfSample, OpenAtHalf = half.Open, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(running.Pids),
-        };
-    }
-
-    /// <summary>W2: N streams at a high event rate (Metrics.Api publishes through bench/PublishHook).</summary>
-    public async Task<ScenarioResult> FanoutAsync(string target, int streams, double rate)
-    {
-        await using var running = await targets.StartAsync(target, rate, publishHook: true);
-        await WarmUpAsync(running.Load, streams, rate);
-        var idle = ProcStats.Sample(running.Pids);
-        await using var workers = await Workers.StartAsync(streams, running.Load, options.Dotnet);
-        var opened = await workers.OpenAsync(streams, OpenLimit);
+        var half = scenario == "W2" ? null : await workers.OpenAsync(streams / 2, OpenLimit);
+        await Task.Delay(half is null ? TimeSpan.Zero : Settle);
+        var halfSample = half is null ? null : ProcStats.Sample(running.Pids);
+        var opened = await workers.OpenAsync(streams - (half is null ? 0 : streams / 2), OpenLimit);
         await Task.Delay(Settle);
         var full = ProcStats.Sample(running.Pids);
-        var measured = await workers.MeasureAsync(options.W2Seconds);
+        var measured = await workers.MeasureAsync(scenario switch { "Hop" => options.HopSeconds, "W2" => options.W2Seconds, _ => options.W1Seconds });
         return new ScenarioResult
         {
-            Scenario = "W2", Target = target, Streams = streams, Rate = rate, Workers = workers.Count, Open = opened, Measure = measured,
-            ServerIdle = idle, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(running.Pids),
+            Scenario = scenario, Target = target, Streams = streams, Rate = rate, Workers = workers.Count, Open = opened, Measure = measured, ServerIdle = idle,
+            ServerHalf = halfSample, OpenAtHalf = half?.Open ?? 0, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(running.Pids),
         };
     }
 

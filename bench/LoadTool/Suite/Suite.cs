@@ -5,103 +5,82 @@ using System.Text.Json;
 
 namespace LoadTool;
 
-/// <summary>The suite's settings: scale (quick or full), targets, scenarios, paths; saved with the results. Defaults: <see cref="Commands.Usage"/>.</summary>
+/// <summary>
+/// The suite's settings: scale (quick or full), targets, scenarios, paths, saved with the results. Each one reads its
+/// option from the command line while <see cref="FromCli"/> builds them; read back from results.json, they are the
+/// saved values. Defaults: <see cref="Commands.Usage"/>.
+/// </summary>
 public sealed record SuiteOptions
 {
     public static readonly string[] AllTargets = ["edge", "api", "nchan-h1", "nchan-h2", "naive"];
     public static readonly string[] AllScenarios = ["w1", "w2", "w3", "fanout", "inproc", "hop"];
+    [ThreadStatic]
+    private static Cli? t_cli;
 
-    public bool Quick { get; init; }
-    public string Repo { get; init; } = "";
-    public string ResultsDir { get; init; } = "";
-    public string DocPath { get; init; } = "";
-    public string[] Targets { get; init; } = AllTargets;
-    public string[] Scenarios { get; init; } = ["w1", "w2", "w3"];
-    public int[] W1Streams { get; init; } = [];
-    public double W1Seconds { get; init; }
-    public int W2Streams { get; init; }
-    public double[] W2Rates { get; init; } = [];
-    public double W2Seconds { get; init; }
-    public int W3Cycles { get; init; }
-    public int W3Concurrency { get; init; }
-    public double W3IdleSeconds { get; init; }
-    public double W3LimitSeconds { get; init; }
-    public int[] FanoutStreams { get; init; } = [];
-    public double[] FanoutRates { get; init; } = [];
-    public int FanoutEvents { get; init; }
-    public int HopStreams { get; init; }
-    public double HopSeconds { get; init; }
-    public int HopIntervalMs { get; init; }
-    public int WarmupEvents { get; init; }
-    public double SettleSeconds { get; init; }
-    public double OpenTimeoutSeconds { get; init; }
-    public int OpenConcurrency { get; init; }
-    public int StreamsPerConnection { get; init; }
-    public int StreamsPerUser { get; init; }
-    public string Auth { get; init; } = "bearer";
-    public string ApiEnvironment { get; init; } = "Development";
-    public string[] ApiEnv { get; init; } = [];
-    public string[] EdgeEnv { get; init; } = [];
-    public bool Profile { get; init; }
-    public double ProfileSeconds { get; init; }
-    public string Nginx { get; init; } = "";
-    public string NchanModule { get; init; } = "";
-    public string Dotnet { get; init; } = "dotnet";
-    public string Configuration { get; init; } = "Release";
+    public bool Quick { get; init; } = Q;
+    public string Repo { get; init; } = RepoPath;
+    public string ResultsDir { get; init; } = Path.GetFullPath(C.Value("--results") ?? Path.Combine(RepoPath, "bench", "results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (Q ? "-quick" : "")));
+    public string DocPath { get; init; } = Path.GetFullPath(C.Value("--doc") ?? Path.Combine(RepoPath, "docs", "benchmarks.md"));
+    public string[] Targets { get; init; } = C.Names("--targets", AllTargets);
+    public string[] Scenarios { get; init; } = C.Names("--scenarios", ["w1", "w2", "w3"]);
+    public int[] W1Streams { get; init; } = C.Ints("--w1-streams", Q ? [200, 1_000] : [1_000, 5_000, 10_000, 20_000]);
+    public double W1Seconds { get; init; } = C.DoubleValue("--w1-seconds", Q ? 4 : 20, 1, 600);
+    public int W2Streams { get; init; } = C.IntValue("--w2-streams", Q ? 200 : 1_000, 1);
+    public double[] W2Rates { get; init; } = C.Doubles("--w2-rates", Q ? [10, 100] : [10, 25, 50, 100, 200, 400]);
+    public double W2Seconds { get; init; } = C.DoubleValue("--w2-seconds", Q ? 4 : 15, 1, 600);
+    public int W3Cycles { get; init; } = C.IntValue("--w3-cycles", Q ? 1_000 : 10_000, 1);
+    public int W3Concurrency { get; init; } = C.IntValue("--w3-concurrency", Q ? 50 : 200, 1, 10_000);
+    public double W3IdleSeconds { get; init; } = C.DoubleValue("--w3-idle-seconds", Q ? 4 : 15, 0, 600);
+    public double W3LimitSeconds { get; init; } = C.DoubleValue("--w3-limit-seconds", Q ? 12 : 240, 1, 3600);
+    public int[] FanoutStreams { get; init; } = C.Ints("--fanout-streams", Q ? [200] : [1_000, 10_000]);
+    public double[] FanoutRates { get; init; } = C.Doubles("--fanout-rates", [1, 10]);
+    public int FanoutEvents { get; init; } = C.IntValue("--fanout-events", Q ? 5 : 30, 1);
+    public int HopStreams { get; init; } = C.IntValue("--hop-streams", 100, 2, 5_000);
+    public double HopSeconds { get; init; } = C.DoubleValue("--hop-seconds", Q ? 4 : 10, 1, 600);
+    public int HopIntervalMs { get; init; } = C.IntValue("--hop-interval-ms", 250, 10, 5_000);
+    public int WarmupEvents { get; init; } = C.IntValue("--warmup-events", Q ? 5 : 70);
+    public double SettleSeconds { get; init; } = C.DoubleValue("--settle-seconds", Q ? 2 : 3, 0, 60);
+    public double OpenTimeoutSeconds { get; init; } = C.DoubleValue("--open-timeout", Q ? 10 : 60, 1, 600);
+    public int OpenConcurrency { get; init; } = C.IntValue("--open-concurrency", 200, 1);
+    public int StreamsPerConnection { get; init; } = C.IntValue("--streams-per-connection", 500, 1, 10_000);
+    public int StreamsPerUser { get; init; } = C.IntValue("--streams-per-user", 5, 1);
+    public string Auth { get; init; } = Enum.Parse<AuthMode>(C.Value("--auth", "bearer"), ignoreCase: true).ToString().ToLowerInvariant();
+    public string ApiEnvironment { get; init; } = C.Value("--api-environment", "Development");
+    public string[] ApiEnv { get; init; } = [.. C.All("--api-env")];
+    public string[] EdgeEnv { get; init; } = [.. C.All("--edge-env")];
+    public bool Profile { get; init; } = C.Flag("--profile");
+    public double ProfileSeconds { get; init; } = C.DoubleValue("--profile-seconds", Q ? 4 : 10, 1, 120);
+    public string Nginx { get; init; } = C.Value("--nginx", "/usr/sbin/nginx");
+    public string NchanModule { get; init; } = C.Value("--nchan-module", "/usr/lib/nginx/modules/ngx_nchan_module.so");
+    public string Dotnet { get; init; } = C.Value("--dotnet", "dotnet");
+    public string Configuration { get; init; } = C.Value("--configuration", "Release");
 
     public AuthMode AuthMode => Enum.Parse<AuthMode>(Auth, ignoreCase: true);
 
     public string Tools => Path.Combine(Repo, "bench", ".tools");
 
+    private static Cli C => t_cli ?? new Cli([]);
+
+    private static bool Q => C.Flag("--quick");
+
+    private static string RepoPath => Path.GetFullPath(C.Value("--repo") ?? FindRepo(new DirectoryInfo(AppContext.BaseDirectory)));
+
     public string Dll(string project) => Path.Combine(Repo, project, "bin", Configuration, "net10.0", Path.GetFileName(project) + ".dll");
 
     public static SuiteOptions FromCli(Cli cli)
     {
-        var q = cli.Flag("--quick");
-        var repo = Path.GetFullPath(cli.Value("--repo") ?? FindRepo(new DirectoryInfo(AppContext.BaseDirectory)));
-        var options = new SuiteOptions
+        t_cli = cli;
+        try
         {
-            Quick = q,
-            Repo = repo,
-            ResultsDir = Path.GetFullPath(cli.Value("--results") ?? Path.Combine(repo, "bench", "results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (q ? "-quick" : ""))),
-            DocPath = Path.GetFullPath(cli.Value("--doc") ?? Path.Combine(repo, "docs", "benchmarks.md")),
-            Targets = cli.Names("--targets", AllTargets),
-            Scenarios = cli.Names("--scenarios", ["w1", "w2", "w3"]),
-            W1Streams = cli.Ints("--w1-streams", q ? [200, 1_000] : [1_000, 5_000, 10_000, 20_000]),
-            W1Seconds = cli.DoubleValue("--w1-seconds", q ? 4 : 20, 1, 600),
-            W2Streams = cli.IntValue("--w2-streams", q ? 200 : 1_000, 1),
-            W2Rates = cli.Doubles("--w2-rates", q ? [10, 100] : [10, 25, 50, 100, 200, 400]),
-            W2Seconds = cli.DoubleValue("--w2-seconds", q ? 4 : 15, 1, 600),
-            W3Cycles = cli.IntValue("--w3-cycles", q ? 1_000 : 10_000, 1),
-            W3Concurrency = cli.IntValue("--w3-concurrency", q ? 50 : 200, 1, 10_000),
-            W3IdleSeconds = cli.DoubleValue("--w3-idle-seconds", q ? 4 : 15, 0, 600),
-            W3LimitSeconds = cli.DoubleValue("--w3-limit-seconds", q ? 12 : 240, 1, 3600),
-            FanoutStreams = cli.Ints("--fanout-streams", q ? [200] : [1_000, 10_000]),
-            FanoutRates = cli.Doubles("--fanout-rates", [1, 10]),
-            FanoutEvents = cli.IntValue("--fanout-events", q ? 5 : 30, 1),
-            HopStreams = cli.IntValue("--hop-streams", 100, 2, 5_000),
-            HopSeconds = cli.DoubleValue("--hop-seconds", q ? 4 : 10, 1, 600),
-            HopIntervalMs = cli.IntValue("--hop-interval-ms", 250, 10, 5_000),
-            WarmupEvents = cli.IntValue("--warmup-events", q ? 5 : 70),
-            SettleSeconds = cli.DoubleValue("--settle-seconds", q ? 2 : 3, 0, 60),
-            OpenTimeoutSeconds = cli.DoubleValue("--open-timeout", q ? 10 : 60, 1, 600),
-            OpenConcurrency = cli.IntValue("--open-concurrency", 200, 1),
-            StreamsPerConnection = cli.IntValue("--streams-per-connection", 500, 1, 10_000),
-            StreamsPerUser = cli.IntValue("--streams-per-user", 5, 1),
-            Auth = Enum.Parse<AuthMode>(cli.Value("--auth", "bearer"), ignoreCase: true).ToString().ToLowerInvariant(),
-            ApiEnvironment = cli.Value("--api-environment", "Development"),
-            ApiEnv = [.. cli.All("--api-env")],
-            EdgeEnv = [.. cli.All("--edge-env")],
-            Profile = cli.Flag("--profile"),
-            ProfileSeconds = cli.DoubleValue("--profile-seconds", q ? 4 : 10, 1, 120),
-            Nginx = cli.Value("--nginx", "/usr/sbin/nginx"),
-            NchanModule = cli.Value("--nchan-module", "/usr/lib/nginx/modules/ngx_nchan_module.so"),
-            Dotnet = cli.Value("--dotnet", "dotnet"),
-            Configuration = cli.Value("--configuration", "Release"),
-        };
-        var unknown = options.Targets.Except(AllTargets).Concat(options.Scenarios.Except(AllScenarios)).ToList();
-        return unknown.Count == 0 ? options : throw new ArgumentException(
-            $"Unknown target or scenario: {string.Join(", ", unknown)}. Targets: {string.Join(", ", AllTargets)}; scenarios: {string.Join(", ", AllScenarios)}.");
+            var options = new SuiteOptions();
+            var unknown = options.Targets.Except(AllTargets).Concat(options.Scenarios.Except(AllScenarios)).ToList();
+            return unknown.Count == 0 ? options : throw new ArgumentException(
+                $"Unknown target or scenario: {string.Join(", ", unknown)}. Targets: {string.Join(", ", AllTargets)}; scenarios: {string.Join(", ", AllScenarios)}.");
+        }
+        finally
+        {
+            t_cli = null;
+        }
     }
 
     private static string FindRepo(DirectoryInfo? dir) =>
@@ -149,7 +128,7 @@ public static class SuiteRunner
             var steps = new List<(string Scenario, string Target, int Streams, double Rate, Func<Task<ScenarioResult>> Run)>();
             bool has(string scenario) => options.Scenarios.Contains(scenario);
             steps.AddRange(from n in options.W1Streams from t in options.Targets where has("w1") select ("W1", t, n, 1.0, (Func<Task<ScenarioResult>>)(() => s.CapacityAsync("W1", t, n))));
-            steps.AddRange(from r in options.W2Rates from t in options.Targets where has("w2") select ("W2", t, options.W2Streams, r, (Func<Task<ScenarioResult>>)(() => s.FanoutAsync(t, options.W2Streams, r))));
+            steps.AddRange(from r in options.W2Rates from t in options.Targets where has("w2") select ("W2", t, options.W2Streams, r, (Func<Task<ScenarioResult>>)(() => s.CapacityAsync("W2", t, options.W2Streams, r))));
             steps.AddRange(from t in options.Targets where has("w3") select ("W3", t, options.W3Concurrency, 1.0, (Func<Task<ScenarioResult>>)(() => s.ChurnAsync(t))));
             steps.AddRange(from n in options.FanoutStreams from r in options.FanoutRates where has("fanout") select ("Fanout", "api", n, r, (Func<Task<ScenarioResult>>)(() => s.CoreFanoutAsync(n, r))));
             steps.AddRange(from n in options.FanoutStreams where has("inproc") select ("InProcess", "hub", n, 0.0, (Func<Task<ScenarioResult>>)(() => InProcess.RunAsync(n))));
@@ -222,26 +201,10 @@ public static class SuiteRunner
         File.Move(file + ".tmp", file, overwrite: true);
     }
 
-    private static IEnumerable<string> RequiredFiles(SuiteOptions options)
-    {
-        bool has(string scenario) => options.Scenarios.Contains(scenario);
-        var dotnetTargets = has("w1") || has("w2") || has("w3") ? options.Targets : [];
-        if (dotnetTargets.Any(t => t is "edge" or "api") || has("fanout") || has("inproc") || has("hop"))
-        {
-            yield return options.Dll("Metrics.Api");
-            yield return options.Dll("bench/PublishHook");
-        }
-
-        if (dotnetTargets.Contains("edge") || has("hop")) yield return options.Dll("Edge.Proxy");
-
-        if (dotnetTargets.Contains("naive")) yield return options.Dll("bench/NaiveSse");
-
-        if (dotnetTargets.Any(t => t.StartsWith("nchan", StringComparison.Ordinal)))
-        {
-            yield return options.Nginx;
-            yield return options.NchanModule;
-        }
-    }
+    /// <summary>What the run needs built or installed (bench/run.sh builds every project and installs nginx + nchan).</summary>
+    private static IEnumerable<string> RequiredFiles(SuiteOptions options) =>
+        new[] { options.Dll("Metrics.Api"), options.Dll("Edge.Proxy"), options.Dll("bench/PublishHook"), options.Dll("bench/NaiveSse") }
+            .Concat(options.Targets.Any(t => t.StartsWith("nchan", StringComparison.Ordinal)) ? [options.Nginx, options.NchanModule] : []);
 
     private static void Abort()
     {

@@ -19,7 +19,6 @@ public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Server
     public async ValueTask DisposeAsync()
     {
         if (Publisher is not null) await Publisher.DisposeAsync();
-
         foreach (var child in Started.Reverse()) await child.DisposeAsync();
     }
 }
@@ -129,7 +128,6 @@ public sealed class Targets(SuiteOptions options)
                 await nginx.WaitListeningAsync(TimeSpan.FromSeconds(20), h1, h2);
                 await Task.Delay(200); // let the master fork its workers, then record them for run.sh's clean-up
                 foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1)) Registry.Record(pid);
-
                 return new RunningTarget(Load(new Uri(name == "nchan-h2" ? $"https://127.0.0.1:{h2}/sub" : $"http://127.0.0.1:{h1}/sub"), AuthMode.None, name == "nchan-h1"), [nginx], started,
                     new NchanPublisher(new Uri($"http://127.0.0.1:{h1}/pub"), rate), () => NchanSubscribersAsync(new Uri($"http://127.0.0.1:{h1}/nchan_status")));
             }
@@ -179,7 +177,6 @@ public sealed class Targets(SuiteOptions options)
         catch
         {
             foreach (var child in Enumerable.Reverse(started)) await child.DisposeAsync();
-
             throw;
         }
     }
@@ -243,17 +240,13 @@ public sealed class Targets(SuiteOptions options)
 /// <summary>One stream that reads a server's own <c>metrics</c> samples (Metrics.Api: allocations, heap, open streams).</summary>
 public static class Probe
 {
-    /// <summary>Opens a probe stream and hands every sample's JSON to <paramref name="onSample"/> until the engine is disposed.</summary>
+    /// <summary>Opens a probe stream that hands every sample's JSON to <paramref name="onSample"/> until the engine is disposed.</summary>
     public static async Task<LoadEngine> StartAsync(LoadOptions options, Action<string> onSample)
     {
         var engine = new LoadEngine(options);
-        if (!await (await engine.ProbeAsync(onSample)).FirstFrame)
-        {
-            await engine.DisposeAsync();
-            throw new InvalidOperationException($"The probe stream to {options.Url} did not open: {LoadReport.Causes(engine.Failures.Snapshot())}.");
-        }
-
-        return engine;
+        if (await (await engine.ProbeAsync(onSample)).FirstFrame) return engine;
+        await engine.DisposeAsync();
+        throw new InvalidOperationException($"The probe stream to {options.Url} did not open: {LoadReport.Causes(engine.Failures.Snapshot())}.");
     }
 
     public static async Task<string> NextSampleAsync(LoadOptions options)
@@ -266,9 +259,9 @@ public static class Probe
     /// <summary>The number after <c>"name":</c> in a sample's JSON.</summary>
     public static double? Field(string json, string name)
     {
-        var at = json.IndexOf($"\"{name}\":", StringComparison.Ordinal);
-        var end = at < 0 ? -1 : json.IndexOfAny([',', '}'], at);
-        return end > 0 && double.TryParse(json.AsSpan(at + name.Length + 3, end - at - name.Length - 3), CultureInfo.InvariantCulture, out var value) ? value : null;
+        var at = json.IndexOf($"\"{name}\":", StringComparison.Ordinal) + name.Length + 3;
+        var end = at < name.Length + 3 ? -1 : json.IndexOfAny([',', '}'], at);
+        return end > at && double.TryParse(json.AsSpan(at, end - at), CultureInfo.InvariantCulture, out var value) ? value : null;
     }
 }
 
@@ -283,13 +276,11 @@ public sealed class NchanPublisher : IAsyncDisposable
     private readonly HttpClient _client = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-
     public NchanPublisher(Uri url, double rate) => _loop = Task.Run(() => RunAsync(url, rate));
 
     public static string WriteConfig(string dir, string nchanModule, int h1Port, int h2Port, string certificates, int streamsPerConnection, int openFiles)
     {
         foreach (var temp in new[] { "body", "proxy", "fastcgi", "uwsgi", "scgi" }) Directory.CreateDirectory(Path.Combine(dir, temp));
-
         var path = Path.Combine(dir, "nginx.conf");
         File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
             # Written by bench/LoadTool for one benchmark scenario; removed with the run's results folder.
