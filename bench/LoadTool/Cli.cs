@@ -2,10 +2,7 @@ using System.Globalization;
 
 namespace LoadTool;
 
-/// <summary>
-/// <c>--name value</c>, <c>--name=value</c> and <c>--flag</c> arguments, the one parser of the tool. Every option is
-/// looked up by name; <see cref="EnsureAllUsed"/> makes a typo an error instead of a silently ignored setting.
-/// </summary>
+/// <summary>The one argument parser: <c>--name value</c>, <c>--name=value</c>, <c>--flag</c>; an option nobody reads is an error (<see cref="EnsureAllUsed"/>).</summary>
 public sealed class Cli
 {
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);

@@ -11,13 +11,11 @@ using Microsoft.Extensions.Logging;
 
 namespace LoadTool;
 
-/// <summary>The standalone commands, the usage text and the hop scenario's emitter.</summary>
+/// <summary>The usage text and the hop scenario's emitter.</summary>
 public static class Commands
 {
     public const string Usage = """
         LoadTool: SSE subscriptions under load, and the benchmark suite (bench/README.md).
-
-        LoadTool token  --jwt-key BASE64 [--user 0]: an access token as the development issuer mints it (for curl).
 
         LoadTool suite  [--quick] [--targets edge,api,nchan-h1,nchan-h2,naive] [--scenarios w1,w2,w3]
                         [--repo DIR] [--results DIR] [--doc FILE] [--profile] [--api-env KEY=VALUE]... [--edge-env KEY=VALUE]...
@@ -27,24 +25,14 @@ public static class Commands
               --w1-streams 1000,5000,10000,20000 / 200,1000     --w1-seconds 20 / 4
               --w2-streams 1000 / 200   --w2-rates 10,25,50,100,200,400 / 10,100   --w2-seconds 15 / 4
               --w3-cycles 10000 / 1000  --w3-concurrency 200 / 50  --w3-idle-seconds 15 / 4  --w3-limit-seconds 240 / 12
-              --fanout-streams 1000,10000 / 200  --fanout-rates 1,10  --fanout-events 30 / 5 (measured, at least 12 / 4 s)
-              --hop-streams 100  --hop-seconds 10 / 4  --hop-interval-ms 250
+              --fanout-streams 1000,10000 / 200  --fanout-rates 1,10  --fanout-events 30 / 5 (measured, ≥ 12 / 4 s)  --hop-streams 100
+              --hop-seconds 10 / 4  --hop-interval-ms 250  --settle-seconds 3 / 2  --open-timeout 60 / 10  --open-concurrency 200
               --warmup-events 70 / 5    events each scenario's server publishes while warm-up streams are open, before
                                         anything is measured (tiered JIT: ~65 events to the final code of per-event paths)
-              --settle-seconds 3 / 2  --open-timeout 60 / 10  --open-concurrency 200  --streams-per-connection 500
-              --streams-per-user 5  --auth bearer|ticket|none  --api-environment Development  --profile-seconds 10 / 4
+              --streams-per-connection 500  --streams-per-user 5  --auth bearer|none  --api-environment Development  --profile-seconds 10 / 4
         LoadTool report --results DIR [--doc FILE]: rewrites the document from a results folder.
 
         """;
-
-    public static int Token(Cli cli)
-    {
-        var key = cli.Value("--jwt-key") ?? throw new ArgumentException("--jwt-key (base64) is required.");
-        var (user, issuer, audience) = (cli.IntValue("--user", 0), cli.Value("--jwt-issuer", Tokens.Issuer), cli.Value("--jwt-audience", Tokens.Audience));
-        cli.EnsureAllUsed();
-        Console.WriteLine(Tokens.AccessToken(key, user, issuer, audience));
-        return 0;
-    }
 
     /// <summary>
     /// The hop scenario's upstream: HTTP/1.1 and h2c endpoints on 127.0.0.1 (printed in that order), <c>/alive</c>, and
@@ -78,13 +66,11 @@ public static class Commands
             try
             {
                 await context.Response.WriteAsync(": ready\n\n", context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
                 using var timer = new PeriodicTimer(interval); // streams start at different moments: events spread over the interval
                 while (await timer.WaitForNextTickAsync(context.RequestAborted))
                 {
                     var ms = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10 / 1000.0;
-                    await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"event: metrics\ndata: {{\"timestamp\":{ms:F3}}}\n\n")), context.RequestAborted);
-                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                    await context.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"event: metrics\ndata: {{\"timestamp\":{ms:F3}}}\n\n"), context.RequestAborted);
                 }
             }
             catch (OperationCanceledException)

@@ -12,7 +12,6 @@ try
     var cli = new Cli(args.Skip(1));
     return args[0] switch
     {
-        "token" => Commands.Token(cli),
         "suite" => await SuiteRunner.RunAsync(cli),
         "report" => SuiteRunner.Report(cli),
         "worker" => await Workers.RunWorkerAsync(),

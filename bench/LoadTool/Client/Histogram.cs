@@ -3,10 +3,8 @@ using System.Numerics;
 namespace LoadTool;
 
 /// <summary>
-/// A log-linear histogram of non-negative values (microseconds here): exact below 128, then 64 sub-buckets per
-/// power of two, so every recorded value is within 1.6 % of its bucket's bounds. Fixed size, no allocation per
-/// value, mergeable; not thread-safe (each thread records into its own, see <see cref="Recorder"/>). The one percentile
-/// implementation of the tool.
+/// The one percentile implementation: a log-linear histogram (microseconds here), exact below 128, then 64 sub-buckets per
+/// power of two (every value within 1.6 % of its bucket's bounds); fixed size, mergeable, one per thread (<see cref="Recorder"/>).
 /// </summary>
 public sealed class Histogram
 {
@@ -31,11 +29,7 @@ public sealed class Histogram
 
     public Histogram Add(Histogram other)
     {
-        for (var i = 0; i < BucketCount; i++)
-        {
-            _counts[i] += other._counts[i];
-        }
-
+        for (var i = 0; i < BucketCount; i++) _counts[i] += other._counts[i];
         (Count, Max) = (Count + other.Count, Math.Max(Max, other.Max));
         return this;
     }
@@ -87,9 +81,8 @@ public sealed class Histogram
 }
 
 /// <summary>
-/// Where every stream records its delivered events during a measurement window: one shard per thread (no locks, no
-/// shared cache lines on the hot path), summed when the window closes. With <see cref="PerEvent"/>, each event
-/// (keyed by its timestamp) also gets a histogram of its own, for the p99 of one event over its subscribers.
+/// Where streams record delivered events during a window: one shard per thread (no lock on the hot path), summed at the
+/// end; with <see cref="PerEvent"/> also a histogram per event (keyed by its timestamp), for the p99 of one event.
 /// </summary>
 public static class Recorder
 {
@@ -103,10 +96,7 @@ public static class Recorder
     public static void Start()
     {
         s_recording = false;
-        lock (s_shards)
-        {
-            s_shards.ForEach(s => s.Clear());
-        }
+        lock (s_shards) s_shards.ForEach(s => s.Clear());
 
         s_recording = true;
     }
@@ -152,10 +142,7 @@ public static class Recorder
     private static Shard Register()
     {
         var shard = new Shard();
-        lock (s_shards)
-        {
-            s_shards.Add(shard);
-        }
+        lock (s_shards) s_shards.Add(shard);
 
         return shard;
     }
@@ -163,18 +150,14 @@ public static class Recorder
     private sealed class Shard
     {
         public Histogram Latency { get; } = new();
-
         public Dictionary<long, Histogram> ByEvent { get; } = [];
-
-        public long Events;
-        public long DataBytes;
-        public long Untimed;
+        public long Events, DataBytes, Untimed;
 
         public void Clear()
         {
+            (Events, DataBytes, Untimed) = (0, 0, 0);
             Latency.Clear();
             ByEvent.Clear();
-            Events = DataBytes = Untimed = 0;
         }
     }
 }

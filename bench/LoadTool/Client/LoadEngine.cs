@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,8 +8,8 @@ using System.Text.Json;
 
 namespace LoadTool;
 
-/// <summary>none; bearer: an access token in the Authorization header; ticket: POST /api/stream/tickets with it, then ?ticket=.</summary>
-public enum AuthMode { None, Bearer, Ticket }
+/// <summary>How streams authenticate: not at all (the peers), or with an access token in the Authorization header.</summary>
+public enum AuthMode { None, Bearer }
 
 /// <summary>How the client reaches a server: URL, protocol, connections, credentials. Workers get it as JSON.</summary>
 public sealed record LoadOptions
@@ -74,7 +73,6 @@ public sealed class LoadEngine : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Histogram _timeToFirstFrame = new();
     private readonly ConcurrentDictionary<int, string> _tokens = new();
-    private readonly HttpClient? _tickets;
     private int _open;
     private int _connectionsOpened;
     private int _nextSource;
@@ -83,16 +81,7 @@ public sealed class LoadEngine : IAsyncDisposable
     {
         Options = options;
         EventType = Encoding.UTF8.GetBytes(options.EventType);
-        if (options.Auth != AuthMode.None && options.JwtKey is null) throw new ArgumentException("--jwt-key (base64) is required with --auth bearer or ticket.");
-        if (options.Auth == AuthMode.Ticket)
-        {
-            // Tickets are plain JSON requests, not streams: HttpClient, accepting the same certificate as the streams.
-            var handler = new SocketsHttpHandler();
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => H2Connection.Accepts(certificate, options.PinnedCertificateSha256);
-            _tickets = new HttpClient(handler) { DefaultRequestVersion = HttpVersion.Version20, Timeout = TimeSpan.FromSeconds(30) };
-            _tickets.DefaultVersionPolicy = options.Url.Scheme == Uri.UriSchemeHttp && !options.Http1 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
-        }
-
+        if (options.Auth != AuthMode.None && options.JwtKey is null) throw new ArgumentException("A JWT key is required with bearer auth.");
         Recorder.PerEvent = options.PerEventP99;
     }
 
@@ -194,16 +183,12 @@ public sealed class LoadEngine : IAsyncDisposable
             }
         }
 
-        _tickets?.Dispose();
     }
 
     internal void StreamOpened(TimeSpan timeToFirstFrame)
     {
         Interlocked.Increment(ref _open);
-        lock (_timeToFirstFrame)
-        {
-            _timeToFirstFrame.Record((long)(timeToFirstFrame.TotalMilliseconds * 1000));
-        }
+        lock (_timeToFirstFrame) _timeToFirstFrame.Record((long)(timeToFirstFrame.TotalMilliseconds * 1000));
     }
 
     internal void StreamClosed() => Interlocked.Decrement(ref _open);
@@ -214,36 +199,17 @@ public sealed class LoadEngine : IAsyncDisposable
     {
         try
         {
-            var url = Options.Url;
             var token = Options.Auth == AuthMode.None ? null : _tokens.GetOrAdd(stream.User, u => Tokens.AccessToken(Options.JwtKey!, u, Options.JwtIssuer, Options.JwtAudience));
-            if (Options.Auth == AuthMode.Ticket)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, "/api/stream/tickets"))
-                {
-                    Headers = { Authorization = new("Bearer", token) },
-                    Content = JsonContent.Create(new { path = url.AbsolutePath }),
-                };
-                using var response = await _tickets!.SendAsync(request, _stopping.Token);
-                if (!response.IsSuccessStatusCode || (await response.Content.ReadFromJsonAsync<JsonElement>(_stopping.Token)).GetProperty("ticket").GetString() is not { } ticket)
-                {
-                    stream.End($"ticket_http_{(int)response.StatusCode}");
-                    return;
-                }
-
-                url = new Uri($"{url.GetLeftPart(UriPartial.Path)}?ticket={Uri.EscapeDataString(ticket)}");
-                token = null;
-            }
-
             if (Options.Http1)
             {
                 var source = Options.SourceAddresses <= 1 ? null : new IPAddress([127, 0, 0, (byte)(1 + ((uint)Interlocked.Increment(ref _nextSource) % Options.SourceAddresses))]);
                 Interlocked.Increment(ref _connectionsOpened);
-                _ = H1Client.RunAsync(stream, url, token, source, _stopping.Token).ContinueWith(t => stream.End(Classify(t.Exception)), TaskScheduler.Default);
+                _ = H1Client.RunAsync(stream, Options.Url, token, source, _stopping.Token).ContinueWith(t => stream.End(Classify(t.Exception)), TaskScheduler.Default);
             }
             else
             {
                 var connection = await ConnectionFor(stream.Slot);
-                await connection.OpenAsync(stream, url.PathAndQuery, token, _stopping.Token);
+                await connection.OpenAsync(stream, Options.Url.PathAndQuery, token, _stopping.Token);
             }
 
             await stream.FirstFrame.WaitAsync(TimeSpan.FromSeconds(Options.OpenTimeoutSeconds), _stopping.Token);
@@ -265,7 +231,6 @@ public sealed class LoadEngine : IAsyncDisposable
         lock (_connections)
         {
             while (_connections.Count <= index) _connections.Add(Task.FromException<H2Connection>(new IOException("not connected")));
-
             if (_connections[index] is { IsFaulted: true } or { IsCompletedSuccessfully: true, Result.Ended: not null })
             {
                 Interlocked.Increment(ref _connectionsOpened);

@@ -2,12 +2,10 @@ using System.Globalization;
 
 namespace LoadTool;
 
-/// <summary>One reading of a set of processes (and their descendants) from /proc.</summary>
-/// <param name="CpuSeconds">user + system CPU time so far, summed.</param>
-/// <param name="RssBytes">VmRSS summed (shared pages count once per process).</param>
-/// <param name="PssBytes">Proportional set size summed (shared pages split between the processes that map them).</param>
-/// <param name="Processes">How many processes were read.</param>
-/// <param name="MachineBusySeconds">CPU time the whole machine spent not idle so far (/proc/stat), to tell other processes' load apart.</param>
+/// <summary>
+/// One reading of processes (with their descendants) from /proc: user + system CPU seconds, VmRSS and PSS summed (PSS
+/// splits shared pages), how many were read, and the whole machine's busy CPU seconds (/proc/stat: other processes' load).
+/// </summary>
 public sealed record ProcSample(DateTime At, double CpuSeconds, long RssBytes, long PssBytes, int Processes, double MachineBusySeconds = 0);
 
 /// <summary>Reads CPU time and memory of given processes and their descendants from /proc (Linux).</summary>

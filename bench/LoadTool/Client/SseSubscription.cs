@@ -5,16 +5,13 @@ using System.Text;
 namespace LoadTool;
 
 /// <summary>
-/// One event stream and the one SSE parser: the transport (<see cref="H2Connection"/> or <see cref="H1Client"/>)
-/// hands it the response status and the body's bytes as they arrive, in any split. Whole lines are parsed in place
-/// on those bytes (no string, no object per event); only a partial line is copied. Only the <c>event:</c> name and
-/// the <c>"timestamp":</c> number (unix milliseconds, fractions allowed) of the data are looked at.
+/// One event stream and the one SSE parser: the transport hands it the status and the body's bytes in any split; whole lines are
+/// parsed in place (only a partial line is copied); only <c>event:</c> and the data's <c>"timestamp":</c> (unix ms) are read.
 /// </summary>
 public sealed class SseSubscription(LoadEngine engine, int slot, int user)
 {
     private static readonly byte[] s_timestampKey = "\"timestamp\":"u8.ToArray();
     private readonly TaskCompletionSource<bool> _firstFrame = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _started = Stopwatch.GetTimestamp();
     private byte[]? _carry;
     private int _carryLength;
@@ -28,7 +25,6 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
 
     /// <summary>True once the first frame (event or comment) arrived, false when the stream ended before it.</summary>
     public Task<bool> FirstFrame => _firstFrame.Task;
-    public Task Completion => _ended.Task;
 
     /// <summary>Probes only: receives the data of every matching event as a string.</summary>
     public Action<string>? OnEventData { get; init; }
@@ -46,7 +42,6 @@ public sealed class SseSubscription(LoadEngine engine, int slot, int user)
         if (was == 1) engine.StreamClosed();
         CloseTransport?.Invoke();
         _firstFrame.TrySetResult(false);
-        _ended.TrySetResult();
     }
 
     public void OnStatus(int status)

@@ -8,10 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace LoadTool;
 
 /// <summary>
-/// The fan-out alone (<c>inproc</c>): the real hub, built by Metrics.Api's own <c>AddMetricsStreaming</c>, with N
-/// subscribers that run the endpoint's read loop (WaitToReadAsync / TryRead / RecordSent) without HTTP. Latency at a
-/// steady 10 events/s, then delivered events/s and bytes allocated per delivered event (the whole process) with bursts
-/// as fast as the subscribers drain them. Bounded to 60 s.
+/// The fan-out alone (<c>inproc</c>): Metrics.Api's own hub (<c>AddMetricsStreaming</c>), N subscribers running the endpoint's read loop
+/// without HTTP; latency at 10 events/s, then events/s and bytes allocated per delivery (whole process) in drained bursts. ≤ 60 s.
 /// </summary>
 public static class InProcess
 {
@@ -28,10 +26,7 @@ public static class InProcess
         var payload = Encoding.UTF8.GetBytes(NchanPublisher.Payload(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 1));
         var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
         var subscribers = new Subscriber[count];
-        for (var i = 0; i < count; i++)
-        {
-            subscribers[i] = new Subscriber(await hub.SubscribeAsync(new SubscriptionRequest($"user-{i % 100}", null), limit.Token));
-        }
+        for (var i = 0; i < count; i++) subscribers[i] = new Subscriber(await hub.SubscribeAsync(new SubscriptionRequest($"user-{i % 100}", null), limit.Token));
 
         var consumers = subscribers.Select(s => s.RunAsync()).ToArray();
         await Task.Delay(200, limit.Token); // every read loop parks on its queue
@@ -48,22 +43,15 @@ public static class InProcess
         Recorder.Stop();
         var latency = Recorder.Collect(count).Latency;
 
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var cpuBefore = Environment.CpuUsage.TotalTime;
+        var (allocatedBefore, cpuBefore) = (GC.GetTotalAllocatedBytes(precise: true), Environment.CpuUsage.TotalTime);
         var stopwatch = Stopwatch.StartNew();
         for (var burst = 1; burst <= Bursts; burst++)
         {
-            for (var i = 0; i < BurstSize; i++)
-            {
-                await hub.PublishAsync("metrics", payload, limit.Token);
-            }
-
+            for (var i = 0; i < BurstSize; i++) await hub.PublishAsync("metrics", payload, limit.Token);
             await WaitForAsync(subscribers, LatencyEvents + (burst * BurstSize), limit.Token);
         }
 
-        var elapsed = stopwatch.Elapsed.TotalSeconds;
-        var delivered = (long)count * Bursts * BurstSize;
-        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var (elapsed, delivered, allocated) = (stopwatch.Elapsed.TotalSeconds, (long)count * Bursts * BurstSize, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
         var overflowed = subscribers.Count(s => s.Subscription.IsEnded);
         foreach (var s in subscribers) s.Subscription.Dispose();
         await Task.WhenAll(consumers);

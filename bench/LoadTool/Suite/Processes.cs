@@ -8,10 +8,7 @@ using System.Threading.Channels;
 
 namespace LoadTool;
 
-/// <summary>
-/// Every process the suite starts, written to a pid file as "PID STARTTIME" lines (STARTTIME: field 22 of
-/// /proc/PID/stat) so that bench/run.sh can kill exactly those, and no recycled PID, if the suite itself dies.
-/// </summary>
+/// <summary>Every process the suite starts, in its pid file as "PID STARTTIME" (/proc/PID/stat field 22): run.sh kills exactly those if the suite dies.</summary>
 public static class Registry
 {
     private static readonly List<Process> s_processes = [];
@@ -76,9 +73,8 @@ public static class Registry
 }
 
 /// <summary>
-/// The one process launcher: a server (a .NET service, nginx, the hop emitter), a load worker or a tool, started with
-/// its own environment, tracked by <see cref="Registry"/>, its output kept (the last lines, for error messages; all of
-/// it for tools; stdout lines as replies for workers), "Now listening on" lines collected. Disposing it kills it.
+/// The one process launcher (servers, load workers, tools): its own environment, tracked by <see cref="Registry"/>, its last output
+/// lines kept (all of a tool's; a worker's stdout lines are replies), "Now listening on" lines collected; disposing kills it.
 /// </summary>
 public sealed class Child : IAsyncDisposable
 {
@@ -93,9 +89,7 @@ public sealed class Child : IAsyncDisposable
         (Name, Process, _keep, _replies) = (name, process, keep, replies ? Channel.CreateUnbounded<string>() : null);
 
     public string Name { get; }
-
     public Process Process { get; }
-
     public int Pid => Process.Id;
     public IReadOnlyList<Uri> ListeningOn => [.. _listening];
 
@@ -226,26 +220,15 @@ public sealed class Child : IAsyncDisposable
 
         if (line is null) return;
         _tail.Enqueue(line);
-        while (_tail.Count > _keep && _tail.TryDequeue(out _))
-        {
-        }
-
-        var at = line.IndexOf(Listening, StringComparison.Ordinal);
-        if (at >= 0)
-        {
-            _listening.Enqueue(new Uri(line[(at + Listening.Length)..].Trim()));
-        }
-        else if (line.Contains("Application started", StringComparison.Ordinal))
-        {
-            _started.TrySetResult();
-        }
+        while (_tail.Count > _keep) _tail.TryDequeue(out _);
+        if (line.IndexOf(Listening, StringComparison.Ordinal) is >= 0 and var at) _listening.Enqueue(new Uri(line[(at + Listening.Length)..].Trim()));
+        if (line.Contains("Application started", StringComparison.Ordinal)) _started.TrySetResult();
     }
 }
 
 /// <summary>
-/// The load, in worker processes of its own (<c>LoadTool worker</c>): their CPU and memory are the client's, apart
-/// from the suite's, and several workers split a load one process cannot hold (HTTP/1.1: a file descriptor per
-/// stream, capped by RLIMIT_NOFILE). Each worker numbers its users from its own offset.
+/// The load in worker processes (<c>LoadTool worker</c>): the client's CPU and memory apart from the suite's, and HTTP/1.1 loads
+/// that one process's RLIMIT_NOFILE cannot hold split over several. Each worker numbers its users from its own offset.
 /// </summary>
 public sealed class Workers : IAsyncDisposable
 {

@@ -34,13 +34,13 @@ public static class Profiler
                 .Result.Output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Take(sort == "dso" ? 20 : 30).Select(l => l.TrimEnd()));
         var summary = code != 0 ? $"perf record failed ({code}): {output.Trim()}"
             : "CPU samples by module:\n" + Report("dso", "1") + "\n\nCPU samples by symbol (≥ 0.7 %):\n" + Report("dso,sym", "0.7");
-        return new ProfileResult(target, processName, label, "perf", Path.GetRelativePath(options.Repo, stem + ".perf.data"), summary, null);
+        return new ProfileResult(target, processName, label, "perf", Path.GetRelativePath(options.Repo, stem + ".perf.data"), summary);
     }
 
     /// <summary>dotnet-gcdump of the process: largest types, per stream, and what a full GC gives back.</summary>
     public static async Task<string?> HeapAsync(SuiteOptions options, string target, string processName, int pid, string label, int streams)
     {
-        var gcdump = Path.Combine(options.Tools, "dotnet-gcdump");
+        var gcdump = Path.Combine(options.Repo, "bench", ".tools", "dotnet-gcdump");
         var file = Path.Combine(options.ResultsDir, "profiles", $"{target}-{label}-{processName}.gcdump");
         if (!File.Exists(gcdump)) return null;
         var rssBefore = ProcStats.ResidentBytes(pid);

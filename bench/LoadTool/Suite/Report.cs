@@ -246,7 +246,6 @@ public static class ReportWriter
         foreach (var p in run.Profiles)
         {
             md.AppendLine($"### {p.Target} · {p.Scenario} · {p.Process} ({p.Tool})\n\nRaw profile: `{p.TraceFile}`\n\n```\n{p.TopFrames.Trim()}\n```");
-            md.Append(string.IsNullOrWhiteSpace(p.Counters) ? "" : $"\ndotnet-counters (System.Runtime, last values):\n\n```\n{p.Counters.Trim()}\n```\n");
             md.AppendLine(string.IsNullOrWhiteSpace(p.Heap) ? "" : $"\ndotnet-gcdump:\n\n```\n{p.Heap.Trim()}\n```\n");
         }
     }
@@ -256,7 +255,7 @@ public static class ReportWriter
 
         - **Load client** (`bench/LoadTool`), the same for every target: HTTP/2 (h2c, or TLS with ALPN h2 for the edge and nchan-h2) through a minimal HTTP/2 frame reader with one read loop per connection and the stated number of streams on each connection; nchan-h1 through a minimal HTTP/1.1 reader, one connection per stream, waiting with a zero-byte read (no buffer held by an idle stream). Both hand the bytes to one SSE parser that works in place (no string or object per event). Latencies go into per-thread log-linear histograms (≤ 1.6 % bucket error). The load runs in worker processes of its own, so its CPU and memory are reported apart; HTTP/1.1 loads that need more file descriptors than one process may hold are split over several workers, connecting from 127.0.0.1–127.0.0.8.
         - **Latency**: receive time (the client's `DateTime.UtcNow` when the bytes were read) − the event's `timestamp` (unix milliseconds, written by the publisher when the sample is taken; same clock, same machine). Timestamps are whole milliseconds, so every latency carries up to 1 ms of rounding up — the same for every server. For Metrics.Api the timestamp is taken before the sample is collected and serialized; for nchan before the POST; for the naive server in each client's loop, so its latency has no fan-out in it at all (each client gets its own sample).
-        - **Delivered events/s**: data events (`event: metrics`) received by all streams inside the window ÷ window length. First frame = the first event or comment of a stream (`ready` for Metrics.Api, nchan's `: hi` comment, the naive server's first sample), timed from the request's start (ticket request included in ticket mode).
+        - **Delivered events/s**: data events (`event: metrics`) received by all streams inside the window ÷ window length. First frame = the first event or comment of a stream (`ready` for Metrics.Api, nchan's `: hi` comment, the naive server's first sample), timed from the request's start.
         - **Server CPU**: utime + stime from `/proc/PID/stat` of the server processes and their descendants (nginx workers), over the window, in cores. **RSS**: `VmRSS` summed over the same processes; PSS (`smaps_rollup`) is shown too because nginx's workers share memory. *Marginal* RSS per stream = (RSS with all streams − RSS with half) ÷ the second half: the cost of one more stream without one-off costs (JIT, pools, first connection). *Total* = (RSS with all streams − RSS before any stream) ÷ streams. RSS is read as is, without forcing a GC (.NET servers run their default server GC): it includes heap the GC has not yet returned.
         - **Churn**: W3 reads CPU during the idle period after the churn, compared with the idle CPU before it, and asks each server how many streams it counts open (Metrics.Api: `streams.open` in its own sample, minus the probe; nchan: `nchan_stub_status`; the naive server cannot say).
         - **Fairness**: every server is started fresh per scenario and warmed first (up to 100 streams held for {run.Settings.WarmupEvents} events at the scenario's rate, at least the settle time: tiered compilation needs ~65 events to reach the final code of what runs once per event, so the JIT's tier-up happens before any window); all run on 127.0.0.1 on the same cores as the client; HTTP/2 servers all allow the same streams per connection; nchan has the same 15 s heartbeat as Metrics.Api; nginx runs 2 workers (one per core). Ours pay for JWT validation, per-user limits and the edge's extra hop; the peers do none of that.
@@ -268,7 +267,7 @@ public static class ReportWriter
         ```sh
         bench/run.sh            # full scale: W1 1k/5k/10k/20k, W2 1k × 10–400/s, W3 10k cycles
         bench/run.sh --quick    # validation scale: ≤ 1,000 streams, a few seconds per scenario
-        bench/run.sh --profile  # adds CPU (perf) and memory (dotnet-counters, dotnet-gcdump) profiles of the .NET processes under load
+        bench/run.sh --profile  # adds CPU (perf) and memory (dotnet-gcdump) profiles of the .NET processes under load
         ```
 
         `run.sh` installs nginx + libnginx-mod-nchan (apt) if missing, builds Metrics.Api, Edge.Proxy and the bench projects in Release, raises `ulimit -n` as far as the machine allows, runs `LoadTool suite`, and kills every process it started when it ends, fails or is interrupted. Options after `--` go to the suite, e.g. `bench/run.sh --quick -- --targets edge,nchan-h2 --scenarios w1`; `bench/run.sh --help` lists them. The load tool alone: `dotnet bench/LoadTool/bin/Release/net10.0/LoadTool.dll --help`.
@@ -296,7 +295,7 @@ public static class ReportWriter
     private static string FirstFrame(LoadReport? report) =>
         Histogram.FromSparse(report?.TimeToFirstFrameMicroseconds) is var h && h.Count > 0 ? string.Create(s_c, $"{h.Quantile(0.5) / 1000:F1} / {h.Quantile(0.99) / 1000:F1}") : "– / –";
 
-    private static double? Cores(ProcSample? a, ProcSample? b) => a is null || b is null || (b.At - a.At).TotalSeconds <= 0 ? null : (b.CpuSeconds - a.CpuSeconds) / (b.At - a.At).TotalSeconds;
+    private static double? Cores(ProcSample? a, ProcSample? b) => ScenarioResult.Cores(a, b, s => s.CpuSeconds);
     private static string Dropped(ScenarioResult r) => r.Measure is { } m && m.OpenAtEnd < (r.Open?.Open ?? 0) ? string.Create(s_c, $" ({(r.Open?.Open ?? 0) - m.OpenAtEnd:N0} lost)") : "";
 
     private static string F(double? value, string format = "F2") => value is { } v && !double.IsNaN(v) ? v.ToString(format, s_c) : "–";

@@ -57,36 +57,24 @@ public sealed record ScenarioResult
     public double? EventsPerSecond => Measure is { WindowSeconds: > 0 } m ? m.Events / m.WindowSeconds : null;
     public double? OfferedPerSecond => Open is { } o ? o.Open * Rate : null; // Streams open × rate: what the publisher offered to the streams during the window.
 
-    /// <summary>
-    /// Delivered events/s, capped at the offered rate: a server that fell behind and caught up inside the window
-    /// delivers more than was offered (a backlog, with its latency), which is not throughput.
-    /// </summary>
+    /// <summary>Delivered events/s capped at the offered rate: a server that fell behind and caught up inside the window delivers a backlog, not throughput.</summary>
     public double? SustainedPerSecond => EventsPerSecond is { } d && OfferedPerSecond is { } o ? Math.Min(d, o) : EventsPerSecond;
-
-    public double? ServerCores => ServerWindowStart is { } a && ServerWindowEnd is { } b && (b.At - a.At).TotalSeconds > 0
-        ? (b.CpuSeconds - a.CpuSeconds) / (b.At - a.At).TotalSeconds
-        : null;
-
-    /// <summary>CPU of every other process on the machine during the window (other people's work, the suite itself).</summary>
-    public double? OtherCores => ServerWindowStart is { } a && ServerWindowEnd is { } b && (b.At - a.At).TotalSeconds > 0 && b.MachineBusySeconds > 0 && ServerCores is { } server
-        ? Math.Max(0, ((b.MachineBusySeconds - a.MachineBusySeconds) / (b.At - a.At).TotalSeconds) - server - (ClientCores ?? 0))
-        : null;
-
+    public double? ServerCores => Cores(ServerWindowStart, ServerWindowEnd, s => s.CpuSeconds);
     public double? ClientCores => Measure is { WindowSeconds: > 0 } m ? m.ClientCpuSeconds / m.WindowSeconds : null;
 
+    /// <summary>CPU of every other process on the machine during the window (other people's work, the suite itself).</summary>
+    public double? OtherCores => Cores(ServerWindowStart, ServerWindowEnd, s => s.MachineBusySeconds) is > 0 and var busy ? Math.Max(0, busy - (ServerCores ?? 0) - (ClientCores ?? 0)) : null;
+
     /// <summary>RSS added per stream between half and all streams open: the marginal cost of one more stream.</summary>
-    public double? RssPerStreamMarginalBytes => ServerHalf is { } h && ServerFull is { } f && Open is { } o && o.Open > OpenAtHalf
-        ? (double)(f.RssBytes - h.RssBytes) / (o.Open - OpenAtHalf)
-        : null;
+    public double? RssPerStreamMarginalBytes => ServerHalf is { } h && ServerFull is { } f && Open is { } o && o.Open > OpenAtHalf ? (double)(f.RssBytes - h.RssBytes) / (o.Open - OpenAtHalf) : null;
 
-    /// <summary>RSS added per stream between no stream and all streams open.</summary>
-    public double? RssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o
-        ? (double)(f.RssBytes - i.RssBytes) / o.Open
-        : null;
+    /// <summary>RSS (and PSS) added per stream between no stream and all streams open.</summary>
+    public double? RssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o ? (double)(f.RssBytes - i.RssBytes) / o.Open : null;
+    public double? PssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o ? (double)(f.PssBytes - i.PssBytes) / o.Open : null;
 
-    public double? PssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o
-        ? (double)(f.PssBytes - i.PssBytes) / o.Open
-        : null;
+    /// <summary>Cores used between two readings by what <paramref name="seconds"/> reads.</summary>
+    public static double? Cores(ProcSample? a, ProcSample? b, Func<ProcSample, double> seconds) =>
+        a is null || b is null || (b.At - a.At).TotalSeconds <= 0 ? null : (seconds(b) - seconds(a)) / (b.At - a.At).TotalSeconds;
 
     /// <summary>The p99 of one event over its subscribers: the median and the worst over the window (fan-out scenario).</summary>
     public (double Median, double Worst)? EventP99Ms() => Measure?.EventP99Microseconds is { Length: > 0 } p ? (p[p.Length / 2] / 1000, p[^1] / 1000) : null;
@@ -102,6 +90,5 @@ public sealed record ScenarioResult
 
 /// <param name="Tool">perf (CPU samples, JIT frames named through perf maps) or dotnet-trace (thread time).</param>
 /// <param name="TopFrames">The profiler's own summary (top symbols, and for perf the split by module).</param>
-/// <param name="Counters">dotnet-counters System.Runtime, last values (GC heap by generation, working set).</param>
 /// <param name="Heap">dotnet-gcdump report (largest types), with RSS before and after the full GC it forces.</param>
-public sealed record ProfileResult(string Target, string Process, string Scenario, string Tool, string TraceFile, string TopFrames, string? Counters, string? Heap = null);
+public sealed record ProfileResult(string Target, string Process, string Scenario, string Tool, string TraceFile, string TopFrames, string? Heap = null);

@@ -1,12 +1,9 @@
 using System.Globalization;
+using System.Threading.Channels;
 
 namespace LoadTool;
 
-/// <summary>
-/// The scenarios, each against a freshly started target and bounded in time (server start 60 s, opening
-/// <see cref="SuiteOptions.OpenTimeoutSeconds"/> per stream, fixed windows, a churn limit): W1 capacity, W2 fan-out,
-/// W3 churn, the streaming core's fan-out (<c>fanout</c>), the edge hop (<c>hop</c>) and the profile pass.
-/// </summary>
+/// <summary>The scenarios, each against a freshly started target and bounded in time (server start 60 s, per-stream open timeout, fixed windows, churn limit).</summary>
 public sealed class Scenarios(SuiteOptions options, Targets targets)
 {
     private TimeSpan Settle => TimeSpan.FromSeconds(options.SettleSeconds);
@@ -72,32 +69,20 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
     }
 
     /// <summary>
-    /// The streaming core's fan-out (issue #3's targets): Metrics.Api alone, its own sampler at 1 or 10/s, N streams on
-    /// connections of 5,000 (its own Http2MaxStreamsPerConnection: the edge fills a connection up to the limit the server
-    /// advertises). Every stream open through the warm-up, then at least <see cref="SuiteOptions.FanoutEvents"/> events
-    /// measured; the p99 of each event over its subscribers; server allocation from its own samples, read by a probe.
+    /// The streaming core's fan-out (issue #3's targets): Metrics.Api alone, its sampler at 1 or 10/s, streams on connections of
+    /// 5,000 (its own limit, which the edge fills), open through the warm-up, then ≥ FanoutEvents events measured; the p99 of each
+    /// event over its subscribers; server allocation and GC heap from its own samples, read by a probe stream.
     /// </summary>
     public async Task<ScenarioResult> CoreFanoutAsync(int streams, double rate)
     {
         await using var running = await targets.StartAsync("api", rate, publishHook: false, streamsPerConnection: 5_000);
-        var samples = new List<(double At, double Allocated, double Heap)>();
-        var next = new TaskCompletionSource();
-        var probeOptions = running.Load with { FirstStream = 900_000_000, StreamsPerConnection = 1 };
-        await using var probe = await Probe.StartAsync(probeOptions, json =>
-        {
-            lock (samples)
-            {
-                samples.Add((Probe.Field(json, "timestamp") ?? 0, Probe.Field(json, "allocatedBytes") ?? 0, Probe.Field(json, "gcHeapBytes") ?? 0));
-                Interlocked.Exchange(ref next, new()).TrySetResult();
-            }
-        });
+        var samples = Channel.CreateUnbounded<string>();
+        await using var probe = await Probe.StartAsync(running.Load with { FirstStream = 900_000_000, StreamsPerConnection = 1 }, json => samples.Writer.TryWrite(json));
         async Task<(double At, double Allocated, double Heap)> NextSample()
         {
-            await Volatile.Read(ref next).Task.WaitAsync(TimeSpan.FromSeconds(30));
-            lock (samples)
-            {
-                return samples[^1];
-            }
+            while (samples.Reader.TryRead(out _)) ; // the next sample the server takes, not one it took before
+            var json = await samples.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            return (Probe.Field(json, "timestamp") ?? 0, Probe.Field(json, "allocatedBytes") ?? 0, Probe.Field(json, "gcHeapBytes") ?? 0);
         }
 
         // The server's own allocation rate with no stream but the probe (its sampler, timers).
@@ -127,18 +112,7 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
     /// <summary>Runs a target under the W1 load of <paramref name="streams"/> (or W2 at <paramref name="rate"/>) and profiles its .NET processes.</summary>
     public async Task<List<ProfileResult>> ProfileAsync(string target, int streams, double rate, bool publishHook, string label)
     {
-        targets.PerfMaps = Profiler.HasPerf;
-        RunningTarget started;
-        try
-        {
-            started = await targets.StartAsync(target, rate, publishHook);
-        }
-        finally
-        {
-            targets.PerfMaps = false;
-        }
-
-        await using var running = started;
+        await using var running = await targets.StartAsync(target, rate, publishHook, perfMaps: Profiler.HasPerf);
         await WarmUpAsync(running.Load, streams, rate);
         await using var workers = await Workers.StartAsync(streams, running.Load, options.Dotnet);
         await workers.OpenAsync(streams, OpenLimit);
@@ -161,10 +135,8 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
     }
 
     /// <summary>
-    /// Up to 100 streams held for <see cref="SuiteOptions.WarmupEvents"/> events (at least the settle time), then closed:
-    /// tiered compilation promotes a method after 30 calls, twice (instrumented, then optimized), so code that runs once
-    /// per event (the sampler, the hub's fan-out loop) reaches its final code only after ~65 events. TLS and connection
-    /// set-up happen here too, not inside a window (servers run for hours).
+    /// Up to 100 streams held for <see cref="SuiteOptions.WarmupEvents"/> events (at least the settle time): tiered compilation needs
+    /// ~65 events to reach the final code of what runs once per event (sampler, fan-out loop); TLS and connections are set up too.
     /// </summary>
     private async Task WarmUpAsync(LoadOptions load, int streams, double rate)
     {

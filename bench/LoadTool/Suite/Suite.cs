@@ -16,7 +16,6 @@ public sealed record SuiteOptions
     public static readonly string[] AllScenarios = ["w1", "w2", "w3", "fanout", "inproc", "hop"];
     [ThreadStatic]
     private static Cli? t_cli;
-
     public bool Quick { get; init; } = Q;
     public string Repo { get; init; } = RepoPath;
     public string ResultsDir { get; init; } = Path.GetFullPath(C.Value("--results") ?? Path.Combine(RepoPath, "bench", "results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (Q ? "-quick" : "")));
@@ -54,17 +53,11 @@ public sealed record SuiteOptions
     public string NchanModule { get; init; } = C.Value("--nchan-module", "/usr/lib/nginx/modules/ngx_nchan_module.so");
     public string Dotnet { get; init; } = C.Value("--dotnet", "dotnet");
     public string Configuration { get; init; } = C.Value("--configuration", "Release");
-
     public AuthMode AuthMode => Enum.Parse<AuthMode>(Auth, ignoreCase: true);
-
     public string Tools => Path.Combine(Repo, "bench", ".tools");
-
     private static Cli C => t_cli ?? new Cli([]);
-
     private static bool Q => C.Flag("--quick");
-
     private static string RepoPath => Path.GetFullPath(C.Value("--repo") ?? FindRepo(new DirectoryInfo(AppContext.BaseDirectory)));
-
     public string Dll(string project) => Path.Combine(Repo, project, "bin", Configuration, "net10.0", Path.GetFileName(project) + ".dll");
 
     public static SuiteOptions FromCli(Cli cli)
@@ -88,9 +81,8 @@ public sealed record SuiteOptions
 }
 
 /// <summary>
-/// <c>LoadTool suite</c>: every scenario against every target in one run, results saved after each step
-/// (results.json), then docs/benchmarks.md. Every process it starts is stopped at the end, on failure and on
-/// SIGINT/SIGTERM; bench/run.sh also kills whatever is left in the run's pid file.
+/// <c>LoadTool suite</c>: every scenario against every target, results.json saved after each step, then docs/benchmarks.md; every
+/// process it started is stopped at the end, on failure and on SIGINT/SIGTERM (bench/run.sh also kills what its pid file lists).
 /// </summary>
 public static class SuiteRunner
 {
@@ -113,12 +105,8 @@ public static class SuiteRunner
 
         var results = new SuiteResults
         {
-            Quick = options.Quick,
-            StartedAt = DateTimeOffset.Now,
-            Machine = Machine.Collect(options),
-            Settings = options,
-            Targets = [.. options.Targets.Select(t => Targets.Describe(t, options.AuthMode))],
-            CommandLine = string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            Quick = options.Quick, StartedAt = DateTimeOffset.Now, Machine = Machine.Collect(options), Settings = options,
+            Targets = [.. options.Targets.Select(t => Targets.Describe(t, options.AuthMode))], CommandLine = string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };
         var file = Path.Combine(options.ResultsDir, "results.json");
         Log($"results in {options.ResultsDir}");
@@ -152,17 +140,17 @@ public static class SuiteRunner
                 Log($"{scenario} {target,-13} {streams,6:N0} × {rate}/s: {result.Summary()} ({stopwatch.Elapsed.TotalSeconds:F0} s)");
             }
 
-            foreach (var target in options.Profile ? options.Targets.Where(t => t is "edge" or "api") : [])
+            foreach (var (target, streams, rate, w) in from t in options.Targets.Where(t => options.Profile && t is "edge" or "api")
+                     from p in new[] { (options.W1Streams.Max(), 1.0, "w1"), (options.W2Streams, options.W2Rates.Max(), "w2") } select (t, p.Item1, p.Item2, p.Item3))
             {
                 try
                 {
-                    Log($"profile {target}: W1 {options.W1Streams.Max():N0} streams, W2 {options.W2Streams:N0} streams at {options.W2Rates.Max()}/s");
-                    results.Profiles.AddRange(await s.ProfileAsync(target, options.W1Streams.Max(), 1, publishHook: false, "w1"));
-                    results.Profiles.AddRange(await s.ProfileAsync(target, options.W2Streams, options.W2Rates.Max(), publishHook: true, "w2"));
+                    Log($"profile {target}: {w} {streams:N0} streams at {rate}/s");
+                    results.Profiles.AddRange(await s.ProfileAsync(target, streams, rate, publishHook: w == "w2", w));
                 }
                 catch (Exception ex)
                 {
-                    results.Errors.Add($"profile {target}: {ex.Message}");
+                    results.Errors.Add($"profile {target} {w}: {ex.Message}");
                 }
 
                 await SaveAsync(results, file);
@@ -223,17 +211,11 @@ public static class Machine
         string? Value(string file, string key) => File.Exists(file)
             ? File.ReadLines(file).Select(l => l.Split(':', 2)).FirstOrDefault(p => p.Length == 2 && p[0].Trim() == key)?[1].Trim() : null;
         var os = File.Exists("/etc/os-release") ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?[12..].Trim('"') : null;
-        return new MachineInfo(
-            Environment.ProcessorCount,
-            Value("/proc/cpuinfo", "model name") ?? "unknown",
+        return new MachineInfo(Environment.ProcessorCount, Value("/proc/cpuinfo", "model name") ?? "unknown",
             (long.TryParse(Value("/proc/meminfo", "MemTotal")?.Split(' ')[0], CultureInfo.InvariantCulture, out var kib) ? kib : 0) * 1024,
-            File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : RuntimeInformation.OSDescription,
-            os ?? RuntimeInformation.OSDescription,
-            RuntimeInformation.FrameworkDescription,
-            Run(options.Nginx, "-v")?.Replace("nginx version: ", "", StringComparison.Ordinal) ?? "not installed",
-            Run("dpkg-query", "-W", "-f=${Version}", "libnginx-mod-nchan") ?? "unknown",
-            OpenFilesLimit(),
-            Run("git", "-C", options.Repo, "rev-parse", "--short", "HEAD") ?? "unknown",
+            File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : RuntimeInformation.OSDescription, os ?? RuntimeInformation.OSDescription,
+            RuntimeInformation.FrameworkDescription, Run(options.Nginx, "-v")?.Replace("nginx version: ", "", StringComparison.Ordinal) ?? "not installed",
+            Run("dpkg-query", "-W", "-f=${Version}", "libnginx-mod-nchan") ?? "unknown", OpenFilesLimit(), Run("git", "-C", options.Repo, "rev-parse", "--short", "HEAD") ?? "unknown",
             !string.IsNullOrWhiteSpace(Run("git", "-C", options.Repo, "status", "--porcelain", "--untracked-files=no")));
     }
 

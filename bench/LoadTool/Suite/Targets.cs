@@ -6,11 +6,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace LoadTool;
-/// <summary>
-/// A system under test, running: where to point the load, the measured processes (with their descendants), every
-/// process it started (the hop's emitter is not measured; stopped last to first), and the open streams the server
-/// itself counts (null where it cannot say).
-/// </summary>
+/// <summary>A target running: the load's options, the measured processes, every process started (stopped last to first), its open-stream count.</summary>
 public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Servers, IReadOnlyList<Child> Started, IAsyncDisposable? Publisher = null,
     Func<Task<int?>>? ReportedOpenStreams = null) : IAsyncDisposable
 {
@@ -24,10 +20,8 @@ public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Server
 }
 
 /// <summary>
-/// Starts each target fresh for every scenario (one scenario's heap never hides the next one's growth), on 127.0.0.1
-/// with OS-chosen ports: edge = Edge.Proxy + Metrics.Api (HTTP/2 over TLS at the edge, h2c to the API, as the AppHost
-/// wires them); api = Metrics.Api over h2c; nchan-h1 / nchan-h2 = nginx + nchan over HTTP/1.1 or HTTP/2 over TLS, fed
-/// by <see cref="NchanPublisher"/>; naive = bench/NaiveSse over h2c; hop-* = the tool's own emitter, direct or through the edge.
+/// Starts each target fresh per scenario on 127.0.0.1 with OS-chosen ports: edge = Edge.Proxy + Metrics.Api as the AppHost wires
+/// them; api; nchan-h1 / nchan-h2 (nginx + nchan, fed by <see cref="NchanPublisher"/>); naive; hop-* (the emitter, direct or via the edge).
 /// </summary>
 public sealed class Targets(SuiteOptions options)
 {
@@ -38,9 +32,6 @@ public sealed class Targets(SuiteOptions options)
     private readonly string _jwtKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
     private readonly string _ticketKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
     private string? _certificateSha256;
-
-    /// <summary>Profile pass only: .NET services write perf maps (DOTNET_PerfMapEnabled) so perf can name JIT-compiled frames.</summary>
-    public bool PerfMaps { get; set; }
 
     public static TargetDescription Describe(string name, AuthMode auth) => name switch
     {
@@ -53,7 +44,8 @@ public sealed class Targets(SuiteOptions options)
 
     /// <summary>Starts <paramref name="name"/> publishing <paramref name="rate"/> events/s; stops what it started if a part fails.</summary>
     /// <param name="publishHook">Metrics.Api publishes through bench/PublishHook (any rate) instead of its sampler (≤ 10/s).</param>
-    public async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook, int? streamsPerConnection = null)
+    /// <param name="perfMaps">Profile pass: .NET services write perf maps (DOTNET_PerfMapEnabled) so perf can name JIT-compiled frames.</param>
+    public async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook, int? streamsPerConnection = null, bool perfMaps = false)
     {
         var spc = streamsPerConnection ?? options.StreamsPerConnection;
         _certificateSha256 ??= CreateCertificate(_certificates);
@@ -74,7 +66,7 @@ public sealed class Targets(SuiteOptions options)
                 env[eq > 0 ? pair[..eq] : throw new ArgumentException($"Expected KEY=VALUE, got '{pair}'.")] = pair[(eq + 1)..];
             }
 
-            if (PerfMaps)
+            if (perfMaps)
             {
                 // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
                 (env["DOTNET_PerfMapEnabled"], env["DOTNET_EnableWriteXorExecute"]) = ("1", "0");
@@ -266,10 +258,8 @@ public static class Probe
 }
 
 /// <summary>
-/// nginx + nchan as the peer: its configuration (one channel, an HTTP POST publisher, EventSource subscribers over
-/// HTTP/1.1 and HTTP/2 over TLS, 127.0.0.1 only, in a folder of the run), and a publisher at a fixed rate (absolute
-/// schedule: a late tick publishes every event due), one POST per event, with a payload of the shape and size of
-/// Metrics.Api's <c>metrics</c> event and <c>"timestamp"</c> (unix ms) written just before the POST.
+/// nginx + nchan as the peer: its configuration (one channel, a POST publisher, EventSource over HTTP/1.1 and HTTP/2 over TLS), and
+/// a publisher on an absolute schedule, one POST per event, a payload shaped like Metrics.Api's sample, timestamped just before the POST.
 /// </summary>
 public sealed class NchanPublisher : IAsyncDisposable
 {
@@ -287,40 +277,23 @@ public sealed class NchanPublisher : IAsyncDisposable
             load_module {{nchanModule}};
             daemon off;
             master_process on;
-            # Two cores: one worker per core, as `auto` would choose.
-            worker_processes 2;
+            worker_processes 2; # two cores: one worker per core, as `auto` would choose
             worker_rlimit_nofile {{openFiles}};
             pid {{dir}}/nginx.pid;
             error_log {{dir}}/error.log warn;
             events { worker_connections {{Math.Max(1024, openFiles - 200)}}; }
             http {
                 access_log off;
-                client_body_temp_path {{dir}}/body;
-                proxy_temp_path {{dir}}/proxy;
-                fastcgi_temp_path {{dir}}/fastcgi;
-                uwsgi_temp_path {{dir}}/uwsgi;
-                scgi_temp_path {{dir}}/scgi;
-                # HTTP/2 streams per connection: the same number every HTTP/2 target gets.
-                http2_max_concurrent_streams {{streamsPerConnection}};
-                # Churn reuses HTTP/2 connections for many streams; nginx's default would close them every 1,000.
-                keepalive_requests 10000000;
+                client_body_temp_path {{dir}}/body; proxy_temp_path {{dir}}/proxy; fastcgi_temp_path {{dir}}/fastcgi; uwsgi_temp_path {{dir}}/uwsgi; scgi_temp_path {{dir}}/scgi;
+                http2_max_concurrent_streams {{streamsPerConnection}}; # the same number every HTTP/2 target gets
+                keepalive_requests 10000000; # churn reuses HTTP/2 connections for many streams; the default closes them every 1,000
                 server {
-                    # reuseport: the kernel spreads connections over both workers.
-                    listen 127.0.0.1:{{h1Port}} reuseport backlog=4096;
+                    listen 127.0.0.1:{{h1Port}} reuseport backlog=4096; # reuseport: the kernel spreads connections over both workers
                     listen 127.0.0.1:{{h2Port}} ssl http2 reuseport backlog=4096;
-                    ssl_certificate {{certificates}}/bench.crt;
-                    ssl_certificate_key {{certificates}}/bench.key;
-                    ssl_protocols TLSv1.2 TLSv1.3;
+                    ssl_certificate {{certificates}}/bench.crt; ssl_certificate_key {{certificates}}/bench.key; ssl_protocols TLSv1.2 TLSv1.3;
                     location = /pub { allow 127.0.0.1; deny all; nchan_publisher; nchan_channel_id metrics; nchan_message_buffer_length 10; nchan_message_timeout 60s; }
-                    location = /sub {
-                        nchan_subscriber eventsource;
-                        nchan_channel_id metrics;
-                        # New subscribers wait for the next message, as Metrics.Api's live stream does.
-                        nchan_subscriber_first_message newest;
-                        nchan_eventsource_event metrics;
-                        # The same heartbeat as Metrics.Api (15 s).
-                        nchan_eventsource_ping_interval 15;
-                    }
+                    # New subscribers wait for the next message, as Metrics.Api's live stream does; the same 15 s heartbeat as Metrics.Api.
+                    location = /sub { nchan_subscriber eventsource; nchan_channel_id metrics; nchan_subscriber_first_message newest; nchan_eventsource_event metrics; nchan_eventsource_ping_interval 15; }
                     location = /nchan_status { allow 127.0.0.1; deny all; nchan_stub_status; }
                 }
             }
