@@ -9,8 +9,8 @@ namespace LoadTool;
 
 /// <summary>
 /// The minimal HTTP/1.1 client, for what only HTTP/1.1 can measure (nchan's EventSource over HTTP/1.1, the edge's
-/// HTTP/1.1 endpoint in the hop scenario): one cleartext connection per stream, a GET, the status line, and the chunked
-/// body handed to the same <see cref="SseSubscription"/> parser. A zero-byte read waits for data: an idle stream holds no buffer.
+/// HTTP/1.1 endpoint in the hop scenario): one cleartext connection per stream, a GET, the status line, and the body (chunked
+/// or not) handed to the same <see cref="SseSubscription"/> parser. A zero-byte read waits for data: an idle stream holds no buffer.
 /// </summary>
 public static class H1Client
 {
@@ -31,7 +31,7 @@ public static class H1Client
         await socket.ConnectAsync(new DnsEndPoint(url.Host, url.Port), cancellationToken);
         await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n"
             + (bearer is null ? "" : $"Authorization: Bearer {bearer}\r\n") + "\r\n"), SocketFlags.None, cancellationToken);
-        var (carry, inBody, chunkLeft) = (Array.Empty<byte>(), false, -1L); // chunkLeft -1: a chunk-size line comes next
+        var (carry, inBody, chunked, chunkLeft) = (Array.Empty<byte>(), false, false, -1L); // chunkLeft -1: a chunk-size line comes next
         while (true)
         {
             await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
@@ -52,11 +52,14 @@ public static class H1Client
                 if (end >= 0)
                 {
                     sse.OnStatus(data.Length > 12 && Utf8Parser.TryParse(data[9..12], out int status, out _) ? status : 0);
-                    if (!Encoding.ASCII.GetString(data[..end]).Contains("\r\nTransfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase)) sse.End("not_chunked");
+                    chunked = Encoding.ASCII.GetString(data[..end]).Contains("\r\nTransfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase);
                     (inBody, used) = (true, end + 4);
                 }
 
-                while (inBody && used < data.Length)
+                if (inBody && !chunked) sse.OnData(data[used..]); // a body that runs until the connection closes (nchan's)
+                used = inBody && !chunked ? data.Length : used;
+
+                while (inBody && chunked && used < data.Length)
                 {
                     if (chunkLeft > 0)
                     {
