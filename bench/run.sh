@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The benchmark suite of issue #8 in one command: builds in Release, sets up the peers, runs W1 (capacity), W2
 # (fan-out) and W3 (churn) against the whole system through the edge, Metrics.Api direct, nginx + nchan (HTTP/1.1
-# and HTTP/2) and a naive ASP.NET Core SSE server, and writes docs/benchmarks.md. See bench/README.md.
+# and HTTP/2) and a naive ASP.NET Core SSE server, and writes docs/benchmarks.md; on request also the streaming
+# core's fan-out (fanout, inproc) and the edge hop (hop). See bench/README.md.
 #
 #   bench/run.sh                 full scale (W1 1k/5k/10k/20k streams, W2 1k streams x 10-400/s, W3 10k cycles)
 #   bench/run.sh --quick         validation scale (<= 1,000 streams, a few seconds per scenario)
-#   bench/run.sh --profile       also profile the .NET processes under load (dotnet-trace, dotnet-counters)
+#   bench/run.sh --profile       also profile the .NET processes under load (perf, dotnet-gcdump)
 #   bench/run.sh --quick -- --targets edge,nchan-h2 --scenarios w1     anything after -- goes to `LoadTool suite`
 #
 # Every server listens on 127.0.0.1 only. Every process the suite starts is recorded in the run's pid file and
@@ -21,7 +22,7 @@ while [[ $# -gt 0 ]]; do
         --quick) quick=1 ;;
         --profile) profile=1 ;;
         --help|-h)
-            sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
             echo
             echo "Suite options (after --):"
             dotnet "$repo/bench/LoadTool/bin/Release/net10.0/LoadTool.dll" --help 2>/dev/null | sed -n '/LoadTool suite/,/LoadTool report/p' | head -n -1 \
@@ -51,9 +52,9 @@ if [[ $profile -eq 1 ]]; then
     if [[ ! -x /usr/bin/perf ]]; then
         log "installing linux-perf (apt)"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null \
-            || log "no perf: CPU profiles fall back to dotnet-trace"
+            || log "no perf: no CPU profiles (memory profiles only)"
     fi
-    for tool in dotnet-trace dotnet-counters dotnet-gcdump; do
+    for tool in dotnet-gcdump; do
         if [[ ! -x "$repo/bench/.tools/$tool" ]]; then
             log "installing $tool into bench/.tools"
             dotnet tool install --tool-path "$repo/bench/.tools" "$tool" >/dev/null
@@ -88,12 +89,18 @@ cleanup() {
         for _ in $(seq 1 50); do kill -0 "$suite_pid" 2>/dev/null || break; sleep 0.2; done
         kill -KILL "$suite_pid" 2>/dev/null || true
     fi
-    # Whatever the suite could not stop itself: exactly the recorded PIDs, and only while their start time matches.
-    local pid start now
+    # Whatever the suite could not stop itself: exactly the recorded PIDs, only while their start time matches, and
+    # not zombies. Processes still exiting (nginx workers after their master) get up to 5 s before they count as left over.
+    local pid start stat left
+    alive() { stat="$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null)" && [[ "$(cut -d' ' -f20 <<< "$stat")" == "$2" && "${stat:0:1}" != Z ]]; }
+    for _ in $(seq 1 50); do
+        left=0
+        while read -r pid start; do [[ -n "$pid" ]] && alive "$pid" "$start" && left=1; done < "$pidfile"
+        [[ $left -eq 0 ]] && break
+        sleep 0.1
+    done
     while read -r pid start; do
-        [[ -n "$pid" && -r "/proc/$pid/stat" ]] || continue
-        now="$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f20)"
-        if [[ "$now" == "$start" ]]; then
+        if [[ -n "$pid" ]] && alive "$pid" "$start"; then
             log "killing leftover process $pid"
             kill -KILL "$pid" 2>/dev/null || true
         fi

@@ -2,10 +2,7 @@ using System.Globalization;
 
 namespace LoadTool;
 
-/// <summary>
-/// <c>--name value</c> and <c>--flag</c> arguments. Every option is looked up by name; <see cref="Unused"/> lists the
-/// ones nobody asked for, so a typo is an error instead of a silently ignored setting.
-/// </summary>
+/// <summary>The one argument parser: <c>--name value</c>, <c>--name=value</c>, <c>--flag</c>; an option nobody reads is an error (<see cref="EnsureAllUsed"/>).</summary>
 public sealed class Cli
 {
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
@@ -18,110 +15,59 @@ public sealed class Cli
         for (var i = 0; i < list.Count; i++)
         {
             var arg = list[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"Unexpected argument '{arg}'.");
-            }
+            if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{arg}'.");
 
             var eq = arg.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
+            var (name, value) = eq > 0 ? (arg[..eq], arg[(eq + 1)..])
+                : i + 1 < list.Count && !list[i + 1].StartsWith("--", StringComparison.Ordinal) ? (arg, list[++i])
+                : (arg, null);
+            if (value is null)
             {
-                Add(arg[..eq], arg[(eq + 1)..]);
-            }
-            else if (i + 1 < list.Count && !list[i + 1].StartsWith("--", StringComparison.Ordinal))
-            {
-                Add(arg, list[++i]);
+                _flags.Add(name);
             }
             else
             {
-                _flags.Add(arg);
+                (_values.TryGetValue(name, out var values) ? values : _values[name] = []).Add(value);
             }
         }
     }
 
-    public bool Flag(string name)
-    {
-        _read.Add(name);
-        return _flags.Contains(name);
-    }
-
-    public string? Value(string name)
-    {
-        _read.Add(name);
-        return _values.TryGetValue(name, out var v) ? v[^1] : null;
-    }
-
+    public bool Flag(string name) => Touch(name)._flags.Contains(name);
+    public string? Value(string name) => Touch(name)._values.TryGetValue(name, out var v) ? v[^1] : null;
     public string Value(string name, string fallback) => Value(name) ?? fallback;
+    public IReadOnlyList<string> All(string name) => Touch(name)._values.TryGetValue(name, out var v) ? v : [];
 
-    public IReadOnlyList<string> All(string name)
-    {
-        _read.Add(name);
-        return _values.TryGetValue(name, out var v) ? v : [];
-    }
+    public int IntValue(string name, int fallback, int min = 0, int max = int.MaxValue) =>
+        (int)Number(name, fallback, min, max);
 
-    public int IntValue(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
-    {
-        var text = Value(name);
-        if (text is null)
-        {
-            return fallback;
-        }
+    public double DoubleValue(string name, double fallback, double min = 0, double max = double.MaxValue) =>
+        Number(name, fallback, min, max);
 
-        var value = int.Parse(text.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
-        if (value < min || value > max)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be within {min}..{max}.");
-        }
-
-        return value;
-    }
-
-    public double DoubleValue(string name, double fallback, double min = double.MinValue, double max = double.MaxValue)
-    {
-        var text = Value(name);
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        var value = double.Parse(text, CultureInfo.InvariantCulture);
-        if (value < min || value > max)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be within {min}..{max}.");
-        }
-
-        return value;
-    }
-
-    public int[] Ints(string name, int[] fallback) =>
-        Value(name) is { } text
-            ? [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture))]
-            : fallback;
-
-    public double[] Doubles(string name, double[] fallback) =>
-        Value(name) is { } text
-            ? [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture))]
-            : fallback;
-
-    public IEnumerable<string> Unused() =>
-        _values.Keys.Concat(_flags).Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal);
+    public int[] Ints(string name, int[] fallback) => Value(name) is { } text ? [.. List(text).Select(s => (int)Parse(name, s))] : fallback;
+    public double[] Doubles(string name, double[] fallback) => Value(name) is { } text ? [.. List(text).Select(s => Parse(name, s))] : fallback;
+    public string[] Names(string name, string[] fallback) => Value(name) is { } text ? List(text) : fallback;
 
     public void EnsureAllUsed()
     {
-        var unused = Unused().ToList();
-        if (unused.Count > 0)
-        {
-            throw new ArgumentException("Unknown option(s): " + string.Join(", ", unused));
-        }
+        var unused = _values.Keys.Concat(_flags).Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (unused.Count > 0) throw new ArgumentException("Unknown option(s): " + string.Join(", ", unused));
     }
 
-    private void Add(string name, string value)
+    private Cli Touch(string name)
     {
-        if (!_values.TryGetValue(name, out var list))
-        {
-            _values[name] = list = [];
-        }
+        _read.Add(name);
+        return this;
+    }
 
-        list.Add(value);
+    private static string[] List(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static double Parse(string name, string text) =>
+        double.TryParse(text.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture, out var value)
+            ? value : throw new ArgumentException($"{name}: '{text}' is not a number.");
+
+    private double Number(string name, double fallback, double min, double max)
+    {
+        var value = Value(name) is { } text ? Parse(name, text) : fallback;
+        return value >= min && value <= max ? value : throw new ArgumentException($"{name} must be within {min}..{max}.");
     }
 }

@@ -1,118 +1,87 @@
 using System.Globalization;
+using System.Net;
+using System.Text;
 using System.Text.Json;
-using LoadTool.Load;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace LoadTool;
 
-/// <summary>The standalone commands: <c>load</c>, <c>churn</c>, <c>token</c>.</summary>
-internal static class Commands
+/// <summary>The usage text and the hop scenario's emitter.</summary>
+public static class Commands
 {
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    public const string Usage = """
+        LoadTool: SSE subscriptions under load, and the benchmark suite (bench/README.md).
 
-    public static async Task<int> LoadAsync(Cli cli)
+        LoadTool suite  [--quick] [--targets edge,api,nchan-h1,nchan-h2,naive] [--scenarios w1,w2,w3]
+                        [--repo DIR] [--results DIR] [--doc FILE] [--profile] [--api-env KEY=VALUE]... [--edge-env KEY=VALUE]...
+            Runs every scenario against every target (servers started and stopped by the suite), writes docs/benchmarks.md.
+            Scenarios: w1 capacity, w2 fan-out, w3 churn (the default), and on request fanout (Metrics.Api's fan-out over
+            HTTP/2), inproc (the hub in process), hop (the edge hop, direct vs through Edge.Proxy). Sizes (full / --quick):
+              --w1-streams 1000,5000,10000,20000 / 200,1000     --w1-seconds 20 / 4
+              --w2-streams 1000 / 200   --w2-rates 10,25,50,100,200,400 / 10,100   --w2-seconds 15 / 4
+              --w3-cycles 10000 / 1000  --w3-concurrency 200 / 50  --w3-idle-seconds 15 / 4  --w3-limit-seconds 240 / 12
+              --fanout-streams 1000,10000 / 200  --fanout-rates 1,10  --fanout-events 30 / 5 (measured, ≥ 12 / 4 s)  --hop-streams 100
+              --hop-seconds 10 / 4  --hop-interval-ms 250  --settle-seconds 3 / 2  --open-timeout 60 / 10  --open-concurrency 200
+              --warmup-events 70 / 5    events each scenario's server publishes while warm-up streams are open, before
+                                        anything is measured (tiered JIT: ~65 events to the final code of per-event paths)
+              --streams-per-connection 500  --streams-per-user 5  --auth bearer|none  --api-environment Development  --profile-seconds 10 / 4
+        LoadTool report --results DIR [--doc FILE]: rewrites the document from a results folder.
+
+        """;
+
+    /// <summary>
+    /// The hop scenario's upstream: HTTP/1.1 and h2c endpoints on 127.0.0.1 (printed in that order), <c>/alive</c>, and
+    /// <c>/api/stream/bench</c>: a comment, then one event per interval whose data is <c>{"timestamp":unix ms with µs}</c>.
+    /// </summary>
+    public static async Task<int> EmitAsync(Cli cli)
     {
-        var options = LoadOptions.FromCli(cli);
-        var streams = cli.IntValue("--streams", 1000, 1, 1_000_000);
-        var seconds = cli.DoubleValue("--seconds", 10, 1, 3600);
-        var pids = Pids(cli);
-        var jsonPath = cli.Value("--json");
+        var interval = TimeSpan.FromMilliseconds(cli.IntValue("--interval-ms", 250, 1));
         cli.EnsureAllUsed();
-
-        await using var engine = new LoadEngine(options);
-        var before = ProcStats.Sample(pids);
-        Console.Error.WriteLine($"opening {streams:N0} streams to {options.Url} (HTTP/{options.HttpVersion}) ...");
-        var opened = await engine.OpenAsync(streams);
-        Console.Error.WriteLine($"open: {opened.Open:N0} of {opened.Attempted:N0} in {opened.Seconds:F1} s; measuring {seconds} s ...");
-        var start = ProcStats.Sample(pids);
-        var measured = await engine.MeasureAsync(TimeSpan.FromSeconds(seconds), CancellationToken.None);
-        var end = ProcStats.Sample(pids);
-
-        var latency = Histogram.FromSparse(measured.LatencyMicroseconds);
-        var ttff = Histogram.FromSparse(opened.TimeToFirstFrameMicroseconds);
-        var window = (end.At - start.At).TotalSeconds;
-        var c = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(c, $"url                 {options.Url} (HTTP/{options.HttpVersion}, auth {options.Auth})"));
-        Console.WriteLine(string.Create(c, $"streams             {opened.Open:N0} open of {opened.Attempted:N0} over {opened.Connections:N0} connections; {measured.OpenAtEnd:N0} still open after the window"));
-        Console.WriteLine(string.Create(c, $"failures            {Causes(opened.Failures)}; drops {Causes(measured.Drops)}"));
-        Console.WriteLine(string.Create(c, $"first frame         p50 {ttff.Quantile(0.5) / 1000:F1} ms, p99 {ttff.Quantile(0.99) / 1000:F1} ms, max {ttff.Max / 1000.0:F1} ms"));
-        Console.WriteLine(string.Create(c, $"latency             p50 {latency.Quantile(0.5) / 1000:F2} ms, p99 {latency.Quantile(0.99) / 1000:F2} ms, max {latency.Max / 1000.0:F2} ms ({latency.Count:N0} timed events)"));
-        Console.WriteLine(string.Create(c, $"delivered           {measured.Events / measured.WindowSeconds:N0} events/s ({measured.Events:N0} in {measured.WindowSeconds:F1} s, {(measured.Events == 0 ? 0 : measured.DataBytes / measured.Events)} data bytes each)"));
-        Console.WriteLine(string.Create(c, $"client              {measured.ClientCpuSeconds / measured.WindowSeconds:F2} cores, RSS {measured.ClientRssBytes / 1048576.0:F0} MiB"));
-        if (pids.Count > 0)
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var endpoints = new List<ListenOptions>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            Console.WriteLine(string.Create(c, $"server ({end.Processes} proc)   {(end.CpuSeconds - start.CpuSeconds) / window:F2} cores; RSS {before.RssBytes / 1048576.0:F1} -> {end.RssBytes / 1048576.0:F1} MiB ({(end.RssBytes - before.RssBytes) / 1024.0 / Math.Max(1, opened.Open):F1} KiB per open stream)"));
-        }
-
-        if (jsonPath is not null)
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
+            foreach (var protocols in new[] { HttpProtocols.Http1, HttpProtocols.Http2 })
+            {
+                kestrel.Listen(IPAddress.Loopback, 0, o =>
+                {
+                    o.Protocols = protocols;
+                    endpoints.Add(o);
+                });
+            }
+        });
+        var app = builder.Build();
+        app.MapGet("/alive", () => "alive");
+        app.MapGet("/api/stream/bench", async (HttpContext context) =>
         {
-            await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(new { opened, measured, serverBefore = before, serverStart = start, serverEnd = end }, Json));
-        }
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            try
+            {
+                await context.Response.WriteAsync(": ready\n\n", context.RequestAborted);
+                using var timer = new PeriodicTimer(interval); // streams start at different moments: events spread over the interval
+                while (await timer.WaitForNextTickAsync(context.RequestAborted))
+                {
+                    var ms = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10 / 1000.0;
+                    await context.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"event: metrics\ndata: {{\"timestamp\":{ms:F3}}}\n\n"), context.RequestAborted);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        await app.StartAsync();
+        foreach (var endpoint in endpoints) Console.WriteLine($"Now listening on: http://127.0.0.1:{endpoint.IPEndPoint!.Port}");
 
-        return opened.Open == streams ? 0 : 1;
-    }
-
-    public static async Task<int> ChurnAsync(Cli cli)
-    {
-        var options = LoadOptions.FromCli(cli);
-        var cycles = cli.IntValue("--cycles", 10_000, 1, 10_000_000);
-        var concurrency = cli.IntValue("--concurrency", 100, 1, 10_000);
-        var limit = TimeSpan.FromSeconds(cli.DoubleValue("--limit-seconds", 120, 1, 3600));
-        var idle = TimeSpan.FromSeconds(cli.DoubleValue("--idle-seconds", 10, 0, 3600));
-        var pids = Pids(cli);
-        var jsonPath = cli.Value("--json");
-        cli.EnsureAllUsed();
-
-        var before = ProcStats.Sample(pids);
-        ChurnReport churn;
-        await using (var engine = new LoadEngine(options))
-        {
-            churn = await engine.ChurnAsync(cycles, concurrency, limit);
-        }
-
-        var afterChurn = ProcStats.Sample(pids);
-        await Task.Delay(idle);
-        var afterIdle = ProcStats.Sample(pids);
-        var c = CultureInfo.InvariantCulture;
-        var ttff = Histogram.FromSparse(churn.TimeToFirstFrameMicroseconds);
-        Console.WriteLine(string.Create(c, $"cycles              {churn.Completed:N0} completed of {churn.Requested:N0} in {churn.Seconds:F1} s ({churn.Completed / churn.Seconds:N0}/s){(churn.TimedOut ? " - time limit hit" : "")}"));
-        Console.WriteLine(string.Create(c, $"failures            {Causes(churn.Failures)}"));
-        Console.WriteLine(string.Create(c, $"first frame         p50 {ttff.Quantile(0.5) / 1000:F1} ms, p99 {ttff.Quantile(0.99) / 1000:F1} ms"));
-        Console.WriteLine(string.Create(c, $"client              {churn.ClientCpuSeconds / churn.Seconds:F2} cores, {churn.Connections:N0} connections"));
-        if (pids.Count > 0)
-        {
-            Console.WriteLine(string.Create(c, $"server RSS          {before.RssBytes / 1048576.0:F1} MiB before, {afterChurn.RssBytes / 1048576.0:F1} after churn, {afterIdle.RssBytes / 1048576.0:F1} after {idle.TotalSeconds:F0} s idle"));
-            Console.WriteLine(string.Create(c, $"server CPU          {(afterChurn.CpuSeconds - before.CpuSeconds) / churn.Seconds:F2} cores during churn, {(afterIdle.CpuSeconds - afterChurn.CpuSeconds) / Math.Max(0.001, idle.TotalSeconds):F3} cores idle"));
-        }
-
-        if (jsonPath is not null)
-        {
-            await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(new { churn, serverBefore = before, serverAfterChurn = afterChurn, serverAfterIdle = afterIdle }, Json));
-        }
-
-        return churn.Completed == cycles ? 0 : 1;
-    }
-
-    public static int Token(Cli cli)
-    {
-        var user = cli.IntValue("--user", 0, 0);
-        var options = new LoadOptions
-        {
-            Url = new Uri("http://127.0.0.1/"),
-            Auth = AuthMode.Bearer,
-            JwtKey = cli.Value("--jwt-key") ?? throw new ArgumentException("--jwt-key (base64) is required."),
-            JwtIssuer = cli.Value("--jwt-issuer", "https://bench.local/dev-issuer"),
-            JwtAudience = cli.Value("--jwt-audience", "metrics-api"),
-            JwtScope = cli.Value("--jwt-scope", "metrics.read"),
-            StreamsPerUser = 1,
-        };
-        cli.EnsureAllUsed();
-        Console.WriteLine(new Credentials(options).AccessToken(user));
+        Console.WriteLine("Application started.");
+        await app.WaitForShutdownAsync();
         return 0;
     }
-
-    public static string Causes(IReadOnlyDictionary<string, int> causes) =>
-        causes.Count == 0 ? "none" : string.Join(", ", causes.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}"));
-
-    private static List<int> Pids(Cli cli) =>
-        [.. (cli.Value("--pids") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using AppHost.Tests.Infrastructure;
@@ -28,7 +27,7 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
         // A stream through the edge: its replica says who it is; the samples of both replicas arrive on it, one log.
         string servedBy;
         Replica serving;
-        await using (var first = await OpenAsync(edge, token, lastEventId: null, timeout.Token))
+        await using (var first = Open(edge, token, timeout.Token))
         {
             servedBy = InstanceOf(await first.NextAsync("ready"));
             while (sampleSources.Count < 2 || received.Count < 4)
@@ -82,59 +81,29 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            StreamReader? stream = null;
+            // Each try has 15 s to get its first event; the one that does keeps its stream.
+            var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(TimeSpan.FromSeconds(15));
+            var stream = new StreamReader(DevelopmentAccessTokens.StreamAsync(edge, token, attempt.Token, lastEventId).GetAsyncEnumerator(attempt.Token), attempt);
             try
             {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                attempt.CancelAfter(TimeSpan.FromSeconds(15));
-                stream = await OpenAsync(edge, token, lastEventId, cancellationToken);
-                var ready = await stream.NextAsync("ready").WaitAsync(attempt.Token);
+                var ready = await stream.NextAsync("ready");
                 Assert.NotEqual(stoppedInstance, InstanceOf(ready));
+                attempt.CancelAfter(Timeout.InfiniteTimeSpan);
                 return stream;
             }
-            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or TimeoutException
+            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or InvalidOperationException
                 && !cancellationToken.IsCancellationRequested)
             {
                 // The edge may still be finding out that a connection led to the stopped replica: try again.
-                if (stream is not null)
-                {
-                    await stream.DisposeAsync();
-                }
-
+                await stream.DisposeAsync();
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
         }
     }
 
-    private static async Task<StreamReader> OpenAsync(HttpClient edge, string token, long? lastEventId, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/stream/metrics")
-        {
-            // A hand-made request does not pick up the client's default version.
-            Version = edge.DefaultRequestVersion,
-            VersionPolicy = edge.DefaultVersionPolicy,
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Accept.ParseAdd("text/event-stream");
-        if (lastEventId is { } id)
-        {
-            request.Headers.TryAddWithoutValidation("Last-Event-ID", id.ToString(CultureInfo.InvariantCulture));
-        }
-
-        var response = await edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        try
-        {
-            response.EnsureSuccessStatusCode();
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return new StreamReader(response, SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken));
-        }
-        catch
-        {
-            response.Dispose();
-            throw;
-        }
-    }
+    private static StreamReader Open(HttpClient edge, string token, CancellationToken cancellationToken) =>
+        new(DevelopmentAccessTokens.StreamAsync(edge, token, cancellationToken).GetAsyncEnumerator(cancellationToken), attempt: null);
 
     private static string InstanceOf(SseItem<string> item) => JsonDocument.Parse(item.Data).RootElement.GetProperty("instanceId").GetString()!;
 
@@ -146,8 +115,8 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
         return (long.Parse(parts[0], CultureInfo.InvariantCulture) * 1000) + long.Parse(parts[1], CultureInfo.InvariantCulture);
     }
 
-    /// <summary>One SSE response read item by item.</summary>
-    private sealed class StreamReader(HttpResponseMessage response, IAsyncEnumerator<SseItem<string>> items) : IAsyncDisposable
+    /// <summary>One stream read item by item.</summary>
+    private sealed class StreamReader(IAsyncEnumerator<SseItem<string>> items, CancellationTokenSource? attempt) : IAsyncDisposable
     {
         /// <summary>The next event of <paramref name="eventType"/>, skipping others; fails on <paramref name="forbidden"/> or the end.</summary>
         public async Task<SseItem<string>> NextAsync(string eventType, string? forbidden = null)
@@ -196,7 +165,7 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
         public async ValueTask DisposeAsync()
         {
             await items.DisposeAsync();
-            response.Dispose();
+            attempt?.Dispose();
         }
     }
 }

@@ -1,90 +1,37 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using LoadTool.Load;
 
-namespace LoadTool.Suite;
-
-/// <summary>A system under test, running: where to point the load, which processes to measure.</summary>
-public sealed class RunningTarget : IAsyncDisposable
+namespace LoadTool;
+/// <summary>A target running: the load's options, the measured processes, every process started (stopped last to first), its open-stream count.</summary>
+public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Servers, IReadOnlyList<Child> Started, IAsyncDisposable? Publisher = null,
+    Func<Task<int?>>? ReportedOpenStreams = null) : IAsyncDisposable
 {
-    public required TargetDescription Description { get; init; }
-
-    public required Uri StreamUrl { get; init; }
-
-    public required Version HttpVersion { get; init; }
-
-    public required AuthMode Auth { get; init; }
-
-    public required IReadOnlyList<ServerProcess> Servers { get; init; }
-
-    public NchanPublisher? Publisher { get; init; }
-
-    /// <summary>Open streams as the server itself counts them (null where it cannot say).</summary>
-    public Func<Task<int?>> ReportedOpenStreams { get; init; } = () => Task.FromResult<int?>(null);
-
-    /// <summary>The API process (for profiles), when the target has one.</summary>
-    public ServerProcess? Api { get; init; }
-
-    public ServerProcess? Edge { get; init; }
-
     public IReadOnlyList<int> Pids => [.. Servers.Select(s => s.Pid)];
 
     public async ValueTask DisposeAsync()
     {
-        if (Publisher is not null)
-        {
-            await Publisher.DisposeAsync();
-        }
-
-        foreach (var server in Servers.Reverse())
-        {
-            await server.DisposeAsync();
-        }
+        if (Publisher is not null) await Publisher.DisposeAsync();
+        foreach (var child in Started.Reverse()) await child.DisposeAsync();
     }
 }
 
 /// <summary>
-/// Starts each target fresh for every scenario (so one scenario's heap never hides the next one's growth):
-/// edge = Edge.Proxy + Metrics.Api (HTTP/2 over TLS at the edge, h2c to the API, as the AppHost wires them);
-/// api = Metrics.Api alone over h2c; nchan-h1 / nchan-h2 = nginx with the nchan module over HTTP/1.1 or HTTP/2
-/// over TLS, fed by <see cref="NchanPublisher"/>; naive = bench/NaiveSse over h2c.
+/// Starts each target fresh per scenario on 127.0.0.1 with OS-chosen ports: edge = Edge.Proxy + Metrics.Api as the AppHost wires
+/// them; api; nchan-h1 / nchan-h2 (nginx + nchan, fed by <see cref="NchanPublisher"/>); naive; hop-* (the emitter, direct or via the edge).
 /// </summary>
-public sealed class TargetFactory
+public sealed class Targets(SuiteOptions options)
 {
-    public const string JwtIssuer = "https://bench.local/dev-issuer";
-    public const string JwtAudience = "metrics-api";
+    public static readonly string[] HopTargets = ["hop-direct-h1", "hop-direct-h2c", "hop-edge-h1", "hop-edge-h2c", "hop-edge-h2"];
     private const string CertificatePassword = "bench";
-
-    private readonly SuiteOptions _options;
-    private readonly ProcessRegistry _registry;
-    private readonly string _certificatePfx;
-    private readonly string _certificatePem;
-    private readonly string _keyPem;
-
-    public TargetFactory(SuiteOptions options, ProcessRegistry registry)
-    {
-        _options = options;
-        _registry = registry;
-        // Fresh random keys per run: the suite mints the access tokens, the API trusts them.
-        JwtKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
-        TicketKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
-        var certificates = Path.Combine(options.ResultsDir, "tls");
-        Directory.CreateDirectory(certificates);
-        (_certificatePfx, _certificatePem, _keyPem, CertificateSha256) = CreateCertificate(certificates);
-    }
-
-    public string JwtKey { get; }
-
-    /// <summary>Profile pass only: .NET services write perf maps (DOTNET_PerfMapEnabled) so perf can name JIT-compiled frames.</summary>
-    public bool PerfMaps { get; set; }
-
-    public string TicketKey { get; }
-
-    /// <summary>The benchmark's self-signed certificate (edge and nginx use the same RSA 2048 key); the client pins it.</summary>
-    public string CertificateSha256 { get; }
+    private readonly string _certificates = Path.Combine(options.ResultsDir, "tls");
+    // Fresh random keys per run: the suite mints the access tokens, the API trusts them.
+    private readonly string _jwtKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+    private readonly string _ticketKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+    private string? _certificateSha256;
 
     public static TargetDescription Describe(string name, AuthMode auth) => name switch
     {
@@ -92,376 +39,181 @@ public sealed class TargetFactory
         "api" => new(name, "Metrics.Api direct", "h2c (HTTP/2 cleartext)", auth.ToString().ToLowerInvariant(), "Metrics.Api", Ours: true),
         "nchan-h1" => new(name, "nginx + nchan, HTTP/1.1", "HTTP/1.1 EventSource, one connection per stream", "none", "nginx master + 2 workers", Ours: false),
         "nchan-h2" => new(name, "nginx + nchan, HTTP/2", "HTTP/2 over TLS (same transport as the edge)", "none", "nginx master + 2 workers", Ours: false),
-        "naive" => new(name, "Naive ASP.NET Core SSE", "h2c (HTTP/2 cleartext)", "none", "NaiveSse", Ours: false),
-        _ => throw new ArgumentException($"Unknown target '{name}'. Known: {string.Join(", ", SuiteOptions.AllTargets)}."),
+        _ => new(name, "Naive ASP.NET Core SSE", "h2c (HTTP/2 cleartext)", "none", "NaiveSse", Ours: false),
     };
 
-    /// <summary>Starts <paramref name="name"/> publishing <paramref name="rate"/> events/s.</summary>
-    /// <param name="publishHook">Metrics.Api publishes through the benchmark hook (any rate) instead of its sampler (≤ 10/s).</param>
-    public async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook)
+    /// <summary>Starts <paramref name="name"/> publishing <paramref name="rate"/> events/s; stops what it started if a part fails.</summary>
+    /// <param name="publishHook">Metrics.Api publishes through bench/PublishHook (any rate) instead of its sampler (≤ 10/s).</param>
+    /// <param name="perfMaps">Profile pass: .NET services write perf maps (DOTNET_PerfMapEnabled) so perf can name JIT-compiled frames.</param>
+    public async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook, int? streamsPerConnection = null, bool perfMaps = false)
     {
-        var description = Describe(name, _options.Auth);
-        switch (name)
+        var spc = streamsPerConnection ?? options.StreamsPerConnection;
+        _certificateSha256 ??= CreateCertificate(_certificates);
+        LoadOptions Load(Uri url, AuthMode auth, bool http1 = false) => new()
         {
-            case "api":
-            {
-                var api = await StartApiAsync(rate, publishHook);
-                return new RunningTarget
-                {
-                    Description = description,
-                    StreamUrl = new Uri(ApiH2c(api), "/api/stream/metrics"),
-                    HttpVersion = HttpVersion.Version20,
-                    Auth = _options.Auth,
-                    Servers = [api],
-                    Api = api,
-                    ReportedOpenStreams = () => ApiOpenStreamsAsync(ApiH2c(api)),
-                };
-            }
-
-            case "edge":
-            {
-                var api = await StartApiAsync(rate, publishHook);
-                ServerProcess edge;
-                try
-                {
-                    edge = await StartEdgeAsync(ApiH2c(api), ApiHttp(api));
-                }
-                catch
-                {
-                    await api.DisposeAsync();
-                    throw;
-                }
-
-                var https = edge.ListeningOn.Single(u => u.Scheme == Uri.UriSchemeHttps);
-                return new RunningTarget
-                {
-                    Description = description,
-                    StreamUrl = new Uri(https, "/api/stream/metrics"),
-                    HttpVersion = HttpVersion.Version20,
-                    Auth = _options.Auth,
-                    Servers = [api, edge],
-                    Api = api,
-                    Edge = edge,
-                    ReportedOpenStreams = () => ApiOpenStreamsAsync(ApiH2c(api)),
-                };
-            }
-
-            case "nchan-h1":
-            case "nchan-h2":
-            {
-                var (nginx, h1Port, h2Port) = await StartNginxAsync();
-                var publisher = new NchanPublisher(new Uri($"http://127.0.0.1:{h1Port}/pub"), rate);
-                var h2 = name == "nchan-h2";
-                return new RunningTarget
-                {
-                    Description = description,
-                    StreamUrl = h2 ? new Uri($"https://127.0.0.1:{h2Port}/sub") : new Uri($"http://127.0.0.1:{h1Port}/sub"),
-                    HttpVersion = h2 ? HttpVersion.Version20 : HttpVersion.Version11,
-                    Auth = AuthMode.None,
-                    Servers = [nginx],
-                    Publisher = publisher,
-                    ReportedOpenStreams = () => NchanSubscribersAsync(new Uri($"http://127.0.0.1:{h1Port}/nchan_status")),
-                };
-            }
-
-            case "naive":
-            {
-                var naive = await StartNaiveAsync(rate);
-                return new RunningTarget
-                {
-                    Description = description,
-                    StreamUrl = new Uri(naive.ListeningOn[0], "/sse"),
-                    HttpVersion = HttpVersion.Version20,
-                    Auth = AuthMode.None,
-                    Servers = [naive],
-                };
-            }
-
-            default:
-                throw new ArgumentException($"Unknown target '{name}'.");
-        }
-    }
-
-    /// <summary>The load options for a target (the worker processes get these).</summary>
-    public LoadOptions LoadOptionsFor(RunningTarget target) => new()
-    {
-        Url = target.StreamUrl,
-        HttpVersion = target.HttpVersion,
-        StreamsPerConnection = _options.StreamsPerConnection,
-        // HTTP/1.1 holds one port per stream: spread the client over 127.0.0.1-8.
-        SourceAddresses = target.HttpVersion.Major == 1 ? 8 : 1,
-        OpenConcurrency = _options.OpenConcurrency,
-        OpenTimeout = TimeSpan.FromSeconds(_options.OpenTimeoutSeconds),
-        EventType = "metrics",
-        Auth = target.Auth,
-        StreamsPerUser = _options.StreamsPerUser,
-        JwtIssuer = JwtIssuer,
-        JwtAudience = JwtAudience,
-        JwtKey = JwtKey,
-        PinnedCertificateSha256 = target.StreamUrl.Scheme == Uri.UriSchemeHttps ? CertificateSha256 : null,
-    };
-
-    private static Uri ApiH2c(ServerProcess api) => api.H2cUrl!;
-
-    private static Uri ApiHttp(ServerProcess api) => api.ListeningOn.First(u => u.Scheme == Uri.UriSchemeHttp && u != api.H2cUrl);
-
-    private async Task<ServerProcess> StartApiAsync(double rate, bool publishHook)
-    {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = _options.ApiEnvironment,
-            ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
-            ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
-            ["StreamTickets__SigningKey"] = TicketKey,
-            ["Streaming__Server__Http2MaxStreamsPerConnection"] = "5000",
+            Url = url, Http1 = http1, StreamsPerConnection = spc, OpenConcurrency = options.OpenConcurrency, OpenTimeoutSeconds = options.OpenTimeoutSeconds,
+            SourceAddresses = http1 ? 8 : 1, // HTTP/1.1 holds a port per stream: spread the client over 127.0.0.1-8
+            Auth = auth, StreamsPerUser = options.StreamsPerUser, JwtKey = _jwtKey, PinnedCertificateSha256 = url.Scheme == Uri.UriSchemeHttps ? _certificateSha256 : null,
         };
-        if (_options.Auth != AuthMode.None && _options.ApiEnvironment == "Development")
+        var started = new List<Child>();
+        async Task<Child> StartDotnetAsync(string process, string project, Dictionary<string, string?> env, IEnumerable<string>? extra = null)
         {
-            env["DevelopmentIssuer__Issuer"] = JwtIssuer;
-            env["DevelopmentIssuer__Audience"] = JwtAudience;
-            env["DevelopmentIssuer__SigningKey"] = JwtKey;
+            env["Logging__LogLevel__Default"] = "Warning";
+            env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+            foreach (var pair in extra ?? [])
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                env[eq > 0 ? pair[..eq] : throw new ArgumentException($"Expected KEY=VALUE, got '{pair}'.")] = pair[(eq + 1)..];
+            }
+
+            if (perfMaps)
+            {
+                // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
+                (env["DOTNET_PerfMapEnabled"], env["DOTNET_EnableWriteXorExecute"]) = ("1", "0");
+            }
+
+            var dll = project == "emitter" ? typeof(Targets).Assembly.Location : options.Dll(project);
+            var child = Child.Start(process, options.Dotnet, project == "emitter" ? [dll, "emitter", "--interval-ms", options.HopIntervalMs.ToString(CultureInfo.InvariantCulture)] : [dll], env, Path.GetDirectoryName(dll));
+            started.Add(child);
+            await child.WaitListeningAsync(TimeSpan.FromSeconds(60));
+            return child;
         }
 
-        if (publishHook)
+        async Task<(Child Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(Uri upstreamH2c, Uri upstreamHttp)
         {
-            env["Streaming__Sampler__Enabled"] = "false";
-            env["DOTNET_STARTUP_HOOKS"] = _options.PublishHookDll;
-            env["Bench__PublishRate"] = rate.ToString(CultureInfo.InvariantCulture);
-        }
-        else
-        {
-            env["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture);
-        }
-
-        foreach (var (key, value) in SuiteOptions.ParseEnv(_options.ApiEnv))
-        {
-            env[key] = value;
-        }
-
-        if (PerfMaps)
-        {
-            env["DOTNET_PerfMapEnabled"] = "1";
-            // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
-            env["DOTNET_EnableWriteXorExecute"] = "0";
+            var edge = await StartDotnetAsync("edge-proxy", "Edge.Proxy", new()
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
+                ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
+                ["Kestrel__Endpoints__https__Url"] = "https://127.0.0.1:0",
+                ["Kestrel__Endpoints__https__Protocols"] = "Http1AndHttp2",
+                ["Kestrel__Certificates__Default__Path"] = Path.Combine(_certificates, "bench.pfx"),
+                ["Kestrel__Certificates__Default__Password"] = CertificatePassword,
+                ["services__metrics-api__h2c__0"] = upstreamH2c.ToString(),
+                // The dashboard route is not exercised; the edge only needs a resolvable destination for it.
+                ["services__dashboard-web__http__0"] = upstreamHttp.ToString(),
+                ["Edge__Server__Http2MaxStreamsPerConnection"] = Math.Max(100, spc).ToString(CultureInfo.InvariantCulture),
+            }, options.EdgeEnv);
+            var (http1, h2c) = await SplitAsync(edge);
+            return (edge, http1, h2c, edge.ListeningOn.Single(u => u.Scheme == Uri.UriSchemeHttps));
         }
 
-        var api = ServerProcess.Start("metrics-api", _options.Dotnet, [_options.ApiDll], env, Path.GetDirectoryName(_options.ApiDll)!, _registry);
         try
         {
-            await api.WaitStartedAsync(TimeSpan.FromSeconds(60));
-            api.H2cUrl = await FindH2cAsync(api);
-            return api;
+            if (name.StartsWith("hop-", StringComparison.Ordinal))
+            {
+                var emitter = await StartDotnetAsync("emitter", "emitter", []);
+                var (h1, h2c) = (emitter.ListeningOn[0], emitter.ListeningOn[1]);
+                var edge = name.StartsWith("hop-edge", StringComparison.Ordinal) ? await StartEdgeAsync(h2c, h1) : default;
+                var url = name switch { "hop-direct-h1" => h1, "hop-direct-h2c" => h2c, "hop-edge-h1" => edge.Http1, "hop-edge-h2c" => edge.H2c, _ => edge.Https };
+                return new RunningTarget(Load(new Uri(url, "/api/stream/bench"), AuthMode.None, name.EndsWith("h1", StringComparison.Ordinal)), edge.Edge is { } e ? [e] : [], started);
+            }
+
+            if (name.StartsWith("nchan", StringComparison.Ordinal))
+            {
+                var dir = Path.Combine(options.ResultsDir, "nginx", Guid.NewGuid().ToString("N")[..8]);
+                var (h1, h2) = (FreePort(), FreePort());
+                var config = NchanPublisher.WriteConfig(dir, options.NchanModule, h1, h2, _certificates, spc, Machine.OpenFilesLimit());
+                var nginx = Child.Start("nginx", options.Nginx, ["-c", config, "-p", dir + "/", "-e", Path.Combine(dir, "error.log")], directory: dir);
+                started.Add(nginx);
+                await nginx.WaitListeningAsync(TimeSpan.FromSeconds(20), h1, h2);
+                await Task.Delay(200); // let the master fork its workers, then record them for run.sh's clean-up
+                foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1)) Registry.Record(pid);
+                return new RunningTarget(Load(new Uri(name == "nchan-h2" ? $"https://127.0.0.1:{h2}/sub" : $"http://127.0.0.1:{h1}/sub"), AuthMode.None, name == "nchan-h1"), [nginx], started,
+                    new NchanPublisher(new Uri($"http://127.0.0.1:{h1}/pub"), rate), () => NchanSubscribersAsync(new Uri($"http://127.0.0.1:{h1}/nchan_status")));
+            }
+
+            if (name == "naive")
+            {
+                var naive = await StartDotnetAsync("naive-sse", "bench/NaiveSse", new()
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                    ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
+                    ["Kestrel__Endpoints__h2c__Protocols"] = "Http2",
+                    ["Kestrel__Limits__Http2__MaxStreamsPerConnection"] = spc.ToString(CultureInfo.InvariantCulture),
+                    ["Kestrel__Limits__MaxConcurrentConnections"] = "100000",
+                    ["IntervalMs"] = (1000 / rate).ToString(CultureInfo.InvariantCulture),
+                });
+                return new RunningTarget(Load(new Uri(naive.ListeningOn[0], "/sse"), AuthMode.None), [naive], started);
+            }
+
+            var env = new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = options.ApiEnvironment,
+                ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
+                ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
+                ["StreamTickets__SigningKey"] = _ticketKey,
+                ["Streaming__Server__Http2MaxStreamsPerConnection"] = "5000",
+                ["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture),
+            };
+            if (options.AuthMode != AuthMode.None && options.ApiEnvironment == "Development")
+            {
+                (env["DevelopmentIssuer__Issuer"], env["DevelopmentIssuer__Audience"], env["DevelopmentIssuer__SigningKey"]) = (Tokens.Issuer, Tokens.Audience, _jwtKey);
+            }
+
+            if (publishHook)
+            {
+                (env["Streaming__Sampler__Enabled"], env["DOTNET_STARTUP_HOOKS"], env["Bench__PublishRate"]) = ("false", options.Dll("bench/PublishHook"), rate.ToString(CultureInfo.InvariantCulture));
+            }
+
+            var api = await StartDotnetAsync("metrics-api", "Metrics.Api", env, options.ApiEnv);
+            var (apiHttp, apiH2c) = await SplitAsync(api);
+            var apiStream = new Uri(apiH2c, "/api/stream/metrics");
+            var probe = Load(apiStream, options.AuthMode == AuthMode.None ? AuthMode.None : AuthMode.Bearer) with { FirstStream = 900_000_000 };
+            Func<Task<int?>> reported = async () => Probe.Field(await Probe.NextSampleAsync(probe), "open") is { } open ? (int)open - 1 : null; // minus the probe
+            return name == "api"
+                ? new RunningTarget(Load(apiStream, options.AuthMode), [api], started, null, reported)
+                : new RunningTarget(Load(new Uri((await StartEdgeAsync(apiH2c, apiHttp)).Https, "/api/stream/metrics"), options.AuthMode), [.. started], started, null, reported);
         }
         catch
         {
-            await api.DisposeAsync();
+            foreach (var child in Enumerable.Reverse(started)) await child.DisposeAsync();
             throw;
         }
     }
 
-    /// <summary>Kestrel reports both cleartext endpoints; the HTTP/2-only one is the one an HTTP/1.1 request cannot use.</summary>
-    private static async Task<Uri> FindH2cAsync(ServerProcess server)
+    /// <summary>Kestrel reports both cleartext endpoints; the HTTP/2-only one (h2c) is the one an HTTP/1.1 request cannot use.</summary>
+    private static async Task<(Uri Http1, Uri H2c)> SplitAsync(Child server)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var (http1, h2c) = ((Uri?)null, (Uri?)null);
         foreach (var address in server.ListeningOn.Where(u => u.Scheme == Uri.UriSchemeHttp))
         {
             try
             {
                 using var response = await client.GetAsync(new Uri(address, "/alive"));
-                if (response.IsSuccessStatusCode)
-                {
-                    continue;
-                }
+                (http1, h2c) = response.IsSuccessStatusCode ? (address, h2c) : (http1, address);
             }
             catch (HttpRequestException)
             {
-            }
-
-            return address;
-        }
-
-        throw new InvalidOperationException($"{server.Name}: no h2c endpoint among {string.Join(", ", server.ListeningOn)}.");
-    }
-
-    private async Task<ServerProcess> StartEdgeAsync(Uri apiH2c, Uri apiHttp)
-    {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
-            ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
-            ["Kestrel__Endpoints__https__Url"] = "https://127.0.0.1:0",
-            ["Kestrel__Endpoints__https__Protocols"] = "Http1AndHttp2",
-            ["Kestrel__Certificates__Default__Path"] = _certificatePfx,
-            ["Kestrel__Certificates__Default__Password"] = CertificatePassword,
-            ["services__metrics-api__h2c__0"] = apiH2c.ToString(),
-            // The dashboard route is not exercised; the edge only needs a resolvable destination for it.
-            ["services__dashboard-web__http__0"] = apiHttp.ToString(),
-            ["Edge__Server__Http2MaxStreamsPerConnection"] = Math.Max(100, _options.StreamsPerConnection).ToString(CultureInfo.InvariantCulture),
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
-        };
-        foreach (var (key, value) in SuiteOptions.ParseEnv(_options.EdgeEnv))
-        {
-            env[key] = value;
-        }
-
-        if (PerfMaps)
-        {
-            env["DOTNET_PerfMapEnabled"] = "1";
-            // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
-            env["DOTNET_EnableWriteXorExecute"] = "0";
-        }
-
-        var edge = ServerProcess.Start("edge-proxy", _options.Dotnet, [_options.EdgeDll], env, Path.GetDirectoryName(_options.EdgeDll)!, _registry);
-        try
-        {
-            await edge.WaitStartedAsync(TimeSpan.FromSeconds(60));
-            return edge;
-        }
-        catch
-        {
-            await edge.DisposeAsync();
-            throw;
-        }
-    }
-
-    private async Task<ServerProcess> StartNaiveAsync(double rate)
-    {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
-            ["Kestrel__Endpoints__h2c__Protocols"] = "Http2",
-            ["Kestrel__Limits__Http2__MaxStreamsPerConnection"] = _options.StreamsPerConnection.ToString(CultureInfo.InvariantCulture),
-            ["Kestrel__Limits__MaxConcurrentConnections"] = "100000",
-            ["IntervalMs"] = (1000 / rate).ToString(CultureInfo.InvariantCulture),
-        };
-        var naive = ServerProcess.Start("naive-sse", _options.Dotnet, [_options.NaiveDll], env, Path.GetDirectoryName(_options.NaiveDll)!, _registry);
-        try
-        {
-            await naive.WaitStartedAsync(TimeSpan.FromSeconds(60));
-            return naive;
-        }
-        catch
-        {
-            await naive.DisposeAsync();
-            throw;
-        }
-    }
-
-    private async Task<(ServerProcess Nginx, int H1Port, int H2Port)> StartNginxAsync()
-    {
-        var dir = Path.Combine(_options.ResultsDir, "nginx", Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        var h1 = ServerProcess.FreePort();
-        var h2 = ServerProcess.FreePort();
-        var config = NginxConfig.Write(dir, _options.NchanModule, h1, h2, _certificatePem, _keyPem, _options.StreamsPerConnection, OpenFilesLimit());
-        var nginx = ServerProcess.Start("nginx", _options.Nginx, ["-c", config, "-p", dir + "/", "-e", Path.Combine(dir, "error.log")], new Dictionary<string, string?>(), dir, _registry, startedMarker: null);
-        try
-        {
-            await nginx.WaitForPortAsync(h1, TimeSpan.FromSeconds(20));
-            await nginx.WaitForPortAsync(h2, TimeSpan.FromSeconds(20));
-            await Task.Delay(200); // let the master fork its workers, then record them for run.sh's clean-up
-            foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1))
-            {
-                _registry.Record(pid);
-            }
-
-            return (nginx, h1, h2);
-        }
-        catch (Exception ex)
-        {
-            var log = Path.Combine(dir, "error.log");
-            await nginx.DisposeAsync();
-            throw new InvalidOperationException($"nginx did not start: {ex.Message}\n{(File.Exists(log) ? await File.ReadAllTextAsync(log) : "")}", ex);
-        }
-    }
-
-    /// <summary>The soft RLIMIT_NOFILE this process (and so every server it starts) has.</summary>
-    public static int OpenFilesLimit()
-    {
-        foreach (var line in File.ReadLines("/proc/self/limits"))
-        {
-            if (line.StartsWith("Max open files", StringComparison.Ordinal))
-            {
-                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return int.TryParse(parts[3], CultureInfo.InvariantCulture, out var soft) ? soft : 1024;
+                h2c = address;
             }
         }
 
-        return 1024;
+        return http1 is not null && h2c is not null ? (http1, h2c)
+            : throw new InvalidOperationException($"{server.Name}: cannot tell HTTP/1.1 from h2c among {string.Join(", ", server.ListeningOn)}.");
     }
 
-    /// <summary>Streams the API reports open (its own <c>streams.open</c> sample field), minus the probe itself.</summary>
-    private async Task<int?> ApiOpenStreamsAsync(Uri h2c)
+    /// <summary>A port the OS says is free now (nginx cannot report an OS-chosen port).</summary>
+    private static int FreePort()
     {
-        var options = new LoadOptions
-        {
-            Url = new Uri(h2c, "/api/stream/metrics"),
-            Auth = _options.Auth == AuthMode.None ? AuthMode.None : AuthMode.Bearer,
-            JwtIssuer = JwtIssuer,
-            JwtAudience = JwtAudience,
-            JwtKey = JwtKey,
-            FirstStream = 900_000_000,
-        };
-        using var transport = new Transport(options);
-        var invoker = transport.For(0);
-        var (request, _) = await new Credentials(options).CreateStreamRequestAsync(transport, invoker, 900_000_000, CancellationToken.None);
-        if (request is null)
-        {
-            return null;
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            using (request)
-            using (var response = await invoker.SendAsync(request, timeout.Token))
-            {
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token), Encoding.UTF8);
-                var isMetrics = false;
-                while (await reader.ReadLineAsync(timeout.Token) is { } line)
-                {
-                    if (line.StartsWith("event:", StringComparison.Ordinal))
-                    {
-                        isMetrics = line.EndsWith("metrics", StringComparison.Ordinal);
-                    }
-                    else if (isMetrics && line.StartsWith("data:", StringComparison.Ordinal))
-                    {
-                        var at = line.IndexOf("\"open\":", StringComparison.Ordinal);
-                        var end = at < 0 ? -1 : line.IndexOfAny([',', '}'], at);
-                        return at < 0 || end < 0 ? null : int.Parse(line[(at + 7)..end], CultureInfo.InvariantCulture) - 1;
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        return null;
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<int?> NchanSubscribersAsync(Uri status)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var text = await client.GetStringAsync(status);
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith("subscribers:", StringComparison.Ordinal))
-            {
-                return int.Parse(line["subscribers:".Length..].Trim(), CultureInfo.InvariantCulture);
-            }
-        }
-
-        return null;
+        var line = (await client.GetStringAsync(status)).Split('\n').FirstOrDefault(l => l.StartsWith("subscribers:", StringComparison.Ordinal));
+        return line is null ? null : int.Parse(line["subscribers:".Length..].Trim(), CultureInfo.InvariantCulture);
     }
 
-    private static (string Pfx, string CertPem, string KeyPem, string Sha256) CreateCertificate(string dir)
+    /// <summary>The one self-signed certificate of the bench (RSA 2048, localhost and 127.0.0.1): PFX for Kestrel, PEM for nginx.</summary>
+    private static string CreateCertificate(string dir)
     {
+        Directory.CreateDirectory(dir);
         using var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var names = new SubjectAlternativeNameBuilder();
@@ -470,12 +222,125 @@ public sealed class TargetFactory
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(2));
-        var pfx = Path.Combine(dir, "bench.pfx");
-        var certPem = Path.Combine(dir, "bench.crt");
-        var keyPem = Path.Combine(dir, "bench.key");
-        File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pfx, CertificatePassword));
-        File.WriteAllText(certPem, certificate.ExportCertificatePem());
-        File.WriteAllText(keyPem, key.ExportPkcs8PrivateKeyPem());
-        return (pfx, certPem, keyPem, Convert.ToHexString(SHA256.HashData(certificate.RawData)));
+        File.WriteAllBytes(Path.Combine(dir, "bench.pfx"), certificate.Export(X509ContentType.Pfx, CertificatePassword));
+        File.WriteAllText(Path.Combine(dir, "bench.crt"), certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(dir, "bench.key"), key.ExportPkcs8PrivateKeyPem());
+        return Convert.ToHexString(SHA256.HashData(certificate.RawData));
+    }
+}
+
+/// <summary>One stream that reads a server's own <c>metrics</c> samples (Metrics.Api: allocations, heap, open streams).</summary>
+public static class Probe
+{
+    /// <summary>Opens a probe stream that hands every sample's JSON to <paramref name="onSample"/> until the engine is disposed.</summary>
+    public static async Task<LoadEngine> StartAsync(LoadOptions options, Action<string> onSample)
+    {
+        var engine = new LoadEngine(options);
+        if (await (await engine.ProbeAsync(onSample)).FirstFrame) return engine;
+        await engine.DisposeAsync();
+        throw new InvalidOperationException($"The probe stream to {options.Url} did not open: {LoadReport.Causes(engine.Failures.Snapshot())}.");
+    }
+
+    public static async Task<string> NextSampleAsync(LoadOptions options)
+    {
+        var sample = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var engine = await StartAsync(options, s => sample.TrySetResult(s));
+        return await sample.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>The number after <c>"name":</c> in a sample's JSON.</summary>
+    public static double? Field(string json, string name)
+    {
+        var at = json.IndexOf($"\"{name}\":", StringComparison.Ordinal) + name.Length + 3;
+        var end = at < name.Length + 3 ? -1 : json.IndexOfAny([',', '}'], at);
+        return end > at && double.TryParse(json.AsSpan(at, end - at), CultureInfo.InvariantCulture, out var value) ? value : null;
+    }
+}
+
+/// <summary>
+/// nginx + nchan as the peer: its configuration (one channel, a POST publisher, EventSource over HTTP/1.1 and HTTP/2 over TLS), and
+/// a publisher on an absolute schedule, one POST per event, a payload shaped like Metrics.Api's sample, timestamped just before the POST.
+/// </summary>
+public sealed class NchanPublisher : IAsyncDisposable
+{
+    private readonly HttpClient _client = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    public NchanPublisher(Uri url, double rate) => _loop = Task.Run(() => RunAsync(url, rate));
+
+    public static string WriteConfig(string dir, string nchanModule, int h1Port, int h2Port, string certificates, int streamsPerConnection, int openFiles)
+    {
+        foreach (var temp in new[] { "body", "proxy", "fastcgi", "uwsgi", "scgi" }) Directory.CreateDirectory(Path.Combine(dir, temp));
+        var path = Path.Combine(dir, "nginx.conf");
+        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
+            # Written by bench/LoadTool for one benchmark scenario; removed with the run's results folder.
+            load_module {{nchanModule}};
+            daemon off;
+            master_process on;
+            worker_processes 2; # two cores: one worker per core, as `auto` would choose
+            worker_rlimit_nofile {{openFiles}};
+            pid {{dir}}/nginx.pid;
+            error_log {{dir}}/error.log warn;
+            events { worker_connections {{Math.Max(1024, openFiles - 200)}}; }
+            http {
+                access_log off;
+                client_body_temp_path {{dir}}/body; proxy_temp_path {{dir}}/proxy; fastcgi_temp_path {{dir}}/fastcgi; uwsgi_temp_path {{dir}}/uwsgi; scgi_temp_path {{dir}}/scgi;
+                http2_max_concurrent_streams {{streamsPerConnection}}; # the same number every HTTP/2 target gets
+                keepalive_requests 10000000; # churn reuses HTTP/2 connections for many streams; the default closes them every 1,000
+                server {
+                    listen 127.0.0.1:{{h1Port}} reuseport backlog=4096; # reuseport: the kernel spreads connections over both workers
+                    listen 127.0.0.1:{{h2Port}} ssl http2 reuseport backlog=4096;
+                    ssl_certificate {{certificates}}/bench.crt; ssl_certificate_key {{certificates}}/bench.key; ssl_protocols TLSv1.2 TLSv1.3;
+                    location = /pub { allow 127.0.0.1; deny all; nchan_publisher; nchan_channel_id metrics; nchan_message_buffer_length 10; nchan_message_timeout 60s; }
+                    # New subscribers wait for the next message, as Metrics.Api's live stream does; the same 15 s heartbeat as Metrics.Api.
+                    location = /sub { nchan_subscriber eventsource; nchan_channel_id metrics; nchan_subscriber_first_message newest; nchan_eventsource_event metrics; nchan_eventsource_ping_interval 15; }
+                    location = /nchan_status { allow 127.0.0.1; deny all; nchan_stub_status; }
+                }
+            }
+            """));
+        return path;
+    }
+
+    /// <summary>A Metrics.Api-shaped sample (same fields, realistic values, ~390 bytes).</summary>
+    public static string Payload(long timestamp, long sequence) => string.Create(CultureInfo.InvariantCulture,
+        $$$"""{"timestamp":{{{timestamp}}},"instanceId":"nchan","process":{"cpuPercent":{{{(sequence % 997) / 10.0:F2}}},"workingSetBytes":{{{100_425_728 + (sequence % 4096)}}},"gcHeapBytes":{{{3_021_776 + (sequence % 65536)}}},"allocatedBytes":{{{9_327_128 + (sequence * 512)}}},"threadPoolQueueLength":0,"threadPoolThreads":3},"host":{"source":"proc","cpuPercent":{{{(sequence % 89) / 10.0:F1}}},"cpuLimitCores":2,"memoryUsedBytes":3468103680,"memoryLimitBytes":25276502016},"streams":{"open":1000,"users":200,"eventsPerSecond":{{{sequence % 1000}}}.5}}""");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(Uri url, double rate)
+    {
+        var start = Stopwatch.GetTimestamp();
+        long sequence = 0;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                for (var due = (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate) + 1; sequence < due; sequence++)
+                {
+                    using var content = new StringContent(Payload(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), sequence));
+                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                    try
+                    {
+                        using var response = await _client.PostAsync(url, content, _stop.Token);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // nginx not up yet or going away: the next event is published on schedule.
+                    }
+                }
+
+                var next = TimeSpan.FromSeconds(sequence / rate) - Stopwatch.GetElapsedTime(start);
+                await Task.Delay(next > TimeSpan.Zero ? next : TimeSpan.Zero, _stop.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 }
