@@ -65,8 +65,8 @@ public sealed class WholeSystemTests
         using var edge = system.Edge();
         using var timeout = new CancellationTokenSource(Wait);
 
-        // Each stream says which replica serves it in its first sample; the streams stay open while the others open.
-        var streams = Enumerable.Range(0, 8).Select(i => FirstSampleInstanceAsync(edge, tokens.Mint($"replica-user-{i}"), timeout.Token)).ToList();
+        // Each stream's ready event says which replica serves it; the streams stay open while the others open.
+        var streams = Enumerable.Range(0, 8).Select(i => ServingInstanceAsync(edge, tokens.Mint($"replica-user-{i}"), timeout.Token)).ToList();
         var instances = await Task.WhenAll(streams);
 
         Assert.Equal(2, instances.Distinct().Count());
@@ -142,13 +142,22 @@ public sealed class WholeSystemTests
         }
     }
 
-    private static async Task<string> FirstSampleInstanceAsync(HttpClient edge, string accessToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// The replica serving a stream, as its <c>ready</c> event names it (samples come from every replica through the
+    /// shared event log), held open until the first sample so the streams overlap.
+    /// </summary>
+    private static async Task<string> ServingInstanceAsync(HttpClient edge, string accessToken, CancellationToken cancellationToken)
     {
+        string? servedBy = null;
         await foreach (var item in DevelopmentAccessTokens.StreamAsync(edge, accessToken, cancellationToken))
         {
-            if (item.EventType == "metrics")
+            switch (item.EventType)
             {
-                return JsonDocument.Parse(item.Data).RootElement.GetProperty("instanceId").GetString()!;
+                case "ready":
+                    servedBy = JsonDocument.Parse(item.Data).RootElement.GetProperty("instanceId").GetString();
+                    break;
+                case "metrics" when servedBy is not null:
+                    return servedBy;
             }
         }
 
