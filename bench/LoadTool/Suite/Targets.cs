@@ -145,7 +145,6 @@ public sealed class Targets(SuiteOptions options)
                 ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
                 ["StreamTickets__SigningKey"] = _ticketKey,
                 ["Streaming__Server__Http2MaxStreamsPerConnection"] = "5000",
-                ["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture),
             };
             if (options.AuthMode != AuthMode.None && options.ApiEnvironment == "Development")
             {
@@ -153,9 +152,9 @@ public sealed class Targets(SuiteOptions options)
             }
 
             if (publishHook)
-            {
                 (env["Streaming__Sampler__Enabled"], env["DOTNET_STARTUP_HOOKS"], env["Bench__PublishRate"]) = ("false", options.Dll("bench/PublishHook"), rate.ToString(CultureInfo.InvariantCulture));
-            }
+            else
+                env["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture); // the sampler's own bound: ≥ 100 ms
 
             var api = await StartDotnetAsync("metrics-api", "Metrics.Api", env, options.ApiEnv);
             var (apiHttp, apiH2c) = await SplitAsync(api);
