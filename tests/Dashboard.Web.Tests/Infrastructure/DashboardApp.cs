@@ -35,21 +35,31 @@ public sealed class DashboardApp : IAsyncDisposable
     /// <param name="settings">Configuration as key/value (e.g. DevelopmentIssuer:SigningKey).</param>
     public static DashboardApp Start(string environment = "Development", IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
-        var factory = new Factory(environment, settings?.ToList() ?? []);
-        try
+        var settingsList = settings?.ToList() ?? [];
+        for (var attempt = 1; ; attempt++)
         {
-            factory.UseKestrel();
-            HostStartGate.Start(factory.StartServer);
-            FileWatching.EnsureOff(factory.Services);
-            var address = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
-                .Select(a => new Uri(a))
-                .Single();
-            return new DashboardApp(factory, address);
-        }
-        catch
-        {
-            factory.Dispose();
-            throw;
+            var factory = new Factory(environment, settingsList);
+            try
+            {
+                factory.UseKestrel();
+                HostStartGate.Start(factory.StartServer);
+                FileWatching.EnsureOff(factory.Services);
+                var address = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+                    .Select(a => new Uri(a))
+                    .Single();
+                return new DashboardApp(factory, address);
+            }
+            catch (ObjectDisposedException) when (attempt < 5)
+            {
+                // WebApplicationFactory race (as in Metrics.Api.Tests' TestApp): when the app fails to start, its host can
+                // be disposed before the factory reads the outcome, hiding the real start-up exception. Start again to get it.
+                factory.Dispose();
+            }
+            catch
+            {
+                factory.Dispose();
+                throw;
+            }
         }
     }
 
