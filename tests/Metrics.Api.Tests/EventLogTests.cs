@@ -3,6 +3,8 @@ using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Metrics.Api.Streaming;
 using Metrics.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 using Tests.Shared;
 
 namespace Metrics.Api.Tests;
@@ -132,6 +134,68 @@ public sealed class EventLogTests
         Assert.Equal(1, a.Subscribers.Count);
         // The Redis client logs each failed reconnect as an error, which is its business; ours logged nothing as one.
         Assert.DoesNotContain(a.Logs.Errors, e => !e.Contains("StackExchange.Redis", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Ten_seconds_without_Redis_queue_nothing_up_and_the_log_resumes_after()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var a = await StartReplicaAsync(redis, "replica-a");
+        using var client = a.CreateH2cClient();
+        await using var stream = await SseConnection.OpenAsync(client);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+        var multiplexer = a.Services.GetRequiredService<IConnectionMultiplexer>();
+
+        await redis.StopAsync();
+        await stream.ReadUntilAsync(ControlEvents.BackplaneType, s_wait);
+        // 10 s of samples at 100/s while Redis is gone: each reaches the stream at once; none waits for Redis.
+        var outage = System.Diagnostics.Stopwatch.StartNew();
+        var published = 0;
+        var mostOutstanding = 0L;
+        while (outage.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Assert.Equal(0, await a.PublishAsync("metrics", "{\"during\":true}"));
+            published++;
+            mostOutstanding = Math.Max(mostOutstanding, multiplexer.GetCounters().TotalOutstanding);
+            await Task.Delay(10);
+        }
+
+        var delivered = 0;
+        while (delivered < published)
+        {
+            var item = await stream.ReadAsync(s_wait) ?? throw new InvalidOperationException("The stream ended.");
+            if (item.EventType == "metrics")
+            {
+                Assert.Null(item.EventId);
+                delivered++;
+            }
+        }
+
+        Assert.InRange(mostOutstanding, 0, 10);
+
+        await redis.RestartAsync();
+        await stream.ReadUntilAsync(ControlEvents.BackplaneType, s_wait);
+        var after = await PublishWhenAcceptedAsync(a);
+        Assert.Equal([after], await ReadMetricIdsAsync(stream, 1));
+    }
+
+    [Fact]
+    public async Task A_replica_started_while_Redis_is_down_serves_streams_and_joins_the_log_when_it_comes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await redis.StopAsync();
+        await using var a = await StartReplicaAsync(redis, "replica-a");
+        using var client = a.CreateH2cClient();
+        await using var stream = await SseConnection.OpenAsync(client);
+        await stream.ReadUntilAsync(ControlEvents.ReadyType, s_wait);
+        var unavailable = await stream.ReadUntilAsync(ControlEvents.BackplaneType, s_wait);
+        Assert.Equal("unavailable", JsonDocument.Parse(unavailable.Data).RootElement.GetProperty("status").GetString());
+
+        await redis.RestartAsync();
+        var available = await stream.ReadUntilAsync(ControlEvents.BackplaneType, s_wait);
+        Assert.Equal("available", JsonDocument.Parse(available.Data).RootElement.GetProperty("status").GetString());
+        var id = await PublishWhenAcceptedAsync(a);
+        Assert.Equal([id], await ReadMetricIdsAsync(stream, 1));
     }
 
     private static async Task<long> PublishWhenAcceptedAsync(TestApp app)
