@@ -17,7 +17,7 @@ namespace Metrics.Api.Apis;
 internal sealed class EventStreamWriter(HttpContext context, StreamSubscription subscription)
 {
     private readonly PipeWriter _body = context.Response.BodyWriter;
-    private long? _lastId = subscription.ResumeAfter;
+    private long? _lastId;
     private int _unflushed;
 
     public async Task WriteAsync(ControlEvents controlEvents)

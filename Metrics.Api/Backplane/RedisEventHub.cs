@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Metrics.Api.Hosting;
 using Metrics.Api.Streaming;
 using Microsoft.Extensions.Options;
@@ -162,8 +161,9 @@ public sealed partial class RedisEventHub : BackgroundService, IEventHub
             // Whatever this process holds, and the honest news that it may not be everything.
             lock (_replayLock)
             {
-                var held = _replay?.ReadAfter(lastEventId).Events ?? [];
-                subscription.SetReplay(held, new ResumeGap(lastEventId, held.Count > 0 ? held[0].Id : null, _replay?.LatestId ?? lastEventId));
+                // What this process holds; the buffer reports the gap itself when it does not cover the resume point.
+                var (held, gap) = _replay?.ReadAfter(lastEventId) ?? ([], new ResumeGap(lastEventId, null, lastEventId));
+                subscription.SetReplay(held, gap);
             }
         }
 
@@ -272,9 +272,7 @@ public sealed partial class RedisEventHub : BackgroundService, IEventHub
             _replay!.Reset(maxDeleted);
         }
 
-        var gap = new GapData(GapData.NotHeld, position, null, latest, Skipped: null);
-        _subscribers.Deliver(new StreamEvent(
-            null, ControlEvents.GapType, JsonSerializer.SerializeToUtf8Bytes(gap, ControlEventsJsonContext.Default.GapData), _timeProvider.GetTimestamp()));
+        _subscribers.Deliver(ControlEvents.LostEntries(position, latest, _timeProvider.GetTimestamp()));
         return maxDeleted;
     }
 

@@ -78,8 +78,16 @@ public sealed class ControlEvents
     /// <summary>The last event (a frame) for a stream that ends cleanly, or null when there is nobody to tell.</summary>
     public byte[]? Farewell(StreamEndReason? reason) => FarewellItem(reason) is { } item ? SseFrames.Format(item) : null;
 
-    private static byte[] GapFrame(GapData gap) =>
-        SseFrames.Format(new SseItem<byte[]>(JsonSerializer.SerializeToUtf8Bytes(gap, ControlEventsJsonContext.Default.GapData), GapType));
+    /// <summary>
+    /// Entries of the shared log after <paramref name="lastEventId"/> were trimmed before this replica read them: a
+    /// <c>gap</c> for every stream it serves, queued like any event.
+    /// </summary>
+    public static StreamEvent LostEntries(long lastEventId, long latestId, long timestamp) =>
+        new(id: null, GapType, GapJson(new GapData(GapData.NotHeld, lastEventId, null, latestId, Skipped: null)), timestamp);
+
+    private static byte[] GapFrame(GapData gap) => SseFrames.Format(new SseItem<byte[]>(GapJson(gap), GapType));
+
+    private static byte[] GapJson(GapData gap) => JsonSerializer.SerializeToUtf8Bytes(gap, ControlEventsJsonContext.Default.GapData);
 
     private SseItem<byte[]>? FarewellItem(StreamEndReason? reason) => reason switch
     {
