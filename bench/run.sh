@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark suite of issue #8 in one command: builds in Release, sets up the peers, runs W1 (capacity), W2
+# The benchmark suite of issues #8 and #15 in one command: builds in Release, sets up the peers, runs W1 (capacity), W2
 # (fan-out) and W3 (churn) against the whole system through the edge, Metrics.Api direct, nginx + nchan (HTTP/1.1
 # and HTTP/2) and a naive ASP.NET Core SSE server, and writes docs/benchmarks.md; on request also the streaming
-# core's fan-out (fanout, inproc) and the edge hop (hop). See bench/README.md.
+# core's fan-out (fanout, inproc), the edge hop (hop) and two Metrics.Api replicas on Redis (--targets ...,edge-redis;
+# redis-server is installed with apt if missing). See bench/README.md.
 #
 #   bench/run.sh                 full scale (W1 1k/5k/10k/20k streams, W2 1k streams x 10-400/s, W3 10k cycles)
 #   bench/run.sh --quick         validation scale (<= 1,000 streams, a few seconds per scenario)
@@ -46,6 +47,14 @@ if ! command -v nginx >/dev/null 2>&1 || [[ ! -f "$nchan_module" ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan >/dev/null
 fi
 # The package may start a system nginx where there is an init system; the suite never uses it (own config, own ports).
+
+# --- Redis for the edge-redis target (Debian package; the suite starts its own private redis-server per scenario) -----
+if [[ " ${suite_args[*]:-} " == *edge-redis* && ! -x /usr/bin/redis-server ]]; then
+    log "installing redis-server (apt)"
+    if [[ $(id -u) -ne 0 ]]; then echo "run.sh: redis-server is missing and installing it needs root" >&2; exit 1; fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
 
 # --- Profilers (only with --profile): perf from Debian, .NET tools from NuGet into bench/.tools -----------------
 if [[ $profile -eq 1 ]]; then

@@ -17,12 +17,12 @@ public static class Commands
     public const string Usage = """
         LoadTool: SSE subscriptions under load, and the benchmark suite (bench/README.md).
 
-        LoadTool suite  [--quick] [--targets edge,api,nchan-h1,nchan-h2,naive] [--scenarios w1,w2,w3]
+        LoadTool suite  [--quick] [--targets edge,api,nchan-h1,nchan-h2,naive (default); edge-redis on request] [--scenarios w1,w2,w3]
                         [--repo DIR] [--results DIR] [--doc FILE] [--profile] [--api-env KEY=VALUE]... [--edge-env KEY=VALUE]...
             Runs every scenario against every target (servers started and stopped by the suite), writes docs/benchmarks.md.
             Scenarios: w1 capacity, w2 fan-out, w3 churn (the default), and on request fanout (Metrics.Api's fan-out over
             HTTP/2), inproc (the hub in process), hop (the edge hop, direct vs through Edge.Proxy). Sizes (full / --quick):
-              --w1-streams 1000,5000,10000,20000 / 200,1000     --w1-seconds 20 / 4
+              --w1-streams 1000,5000,10000,20000 / 200,1000     --w1-seconds 20 / 4   --redis-w1-streams 20000 / 2000 (edge-redis, W1 only)
               --w2-streams 1000 / 200   --w2-rates 10,25,50,100,200,400 / 10,100   --w2-seconds 15 / 4
               --w3-cycles 10000 / 1000  --w3-concurrency 200 / 50  --w3-idle-seconds 15 / 4  --w3-limit-seconds 240 / 12
               --fanout-streams 1000,10000 / 200  --fanout-rates 1,10  --fanout-events 30 / 5 (measured, ≥ 12 / 4 s)  --hop-streams 100

@@ -44,6 +44,9 @@ public sealed record ScenarioResult
     public ProcSample? ServerIdleMid { get; init; } // W3: halfway through the idle period; CPU is read over its second half (after the churn's tail).
     public ProcSample? ServerAfterIdle { get; init; }
     public int? ServerReportedOpenAfterIdle { get; init; } // W3: open streams the server itself reports after the idle period (null where it cannot say).
+    public int[]? ReplicaOpen { get; init; } // edge-redis W1: open streams each Metrics.Api replica reports at the window's end.
+    public ProcSample? RedisWindowStart { get; init; } // edge-redis: redis-server, apart from the server figures.
+    public ProcSample? RedisWindowEnd { get; init; }
     public double? AllocatedPerEvent { get; init; } // Fan-out: bytes the server (in process: the whole process) allocated per delivered event, and net of its idle rate.
     public double? NetAllocatedPerEvent { get; init; }
     public double? GcHeapPerStream { get; init; } // Fan-out: GC heap (in process: managed memory) per open stream.
@@ -60,10 +63,11 @@ public sealed record ScenarioResult
     /// <summary>Delivered events/s capped at the offered rate: a server that fell behind and caught up inside the window delivers a backlog, not throughput.</summary>
     public double? SustainedPerSecond => EventsPerSecond is { } d && OfferedPerSecond is { } o ? Math.Min(d, o) : EventsPerSecond;
     public double? ServerCores => Cores(ServerWindowStart, ServerWindowEnd, s => s.CpuSeconds);
+    public double? RedisCores => Cores(RedisWindowStart, RedisWindowEnd, s => s.CpuSeconds);
     public double? ClientCores => Measure is { WindowSeconds: > 0 } m ? m.ClientCpuSeconds / m.WindowSeconds : null;
 
     /// <summary>CPU of every other process on the machine during the window (other people's work, the suite itself).</summary>
-    public double? OtherCores => Cores(ServerWindowStart, ServerWindowEnd, s => s.MachineBusySeconds) is > 0 and var busy ? Math.Max(0, busy - (ServerCores ?? 0) - (ClientCores ?? 0)) : null;
+    public double? OtherCores => Cores(ServerWindowStart, ServerWindowEnd, s => s.MachineBusySeconds) is > 0 and var busy ? Math.Max(0, busy - (ServerCores ?? 0) - (ClientCores ?? 0) - (RedisCores ?? 0)) : null;
 
     /// <summary>RSS added per stream between half and all streams open: the marginal cost of one more stream.</summary>
     public double? RssPerStreamMarginalBytes => ServerHalf is { } h && ServerFull is { } f && Open is { } o && o.Open > OpenAtHalf ? (double)(f.RssBytes - h.RssBytes) / (o.Open - OpenAtHalf) : null;

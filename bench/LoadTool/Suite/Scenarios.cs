@@ -26,12 +26,15 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         var halfSample = half is null ? null : ProcStats.Sample(running.Pids);
         var opened = await workers.OpenAsync(streams - (half is null ? 0 : streams / 2), OpenLimit);
         await Task.Delay(Settle);
-        var full = ProcStats.Sample(running.Pids);
+        var (full, redis) = (ProcStats.Sample(running.Pids), running.Redis is { } r ? ProcStats.Sample([r.Pid]) : null);
         var measured = await workers.MeasureAsync(scenario switch { "Hop" => options.HopSeconds, "W2" => options.W2Seconds, _ => options.W1Seconds });
+        var (end, redisEnd) = (ProcStats.Sample(running.Pids), running.Redis is { } re ? ProcStats.Sample([re.Pid]) : null);
         return new ScenarioResult
         {
-            Scenario = scenario, Target = target, Streams = streams, Rate = rate, Workers = workers.Count, Open = opened, Measure = measured, ServerIdle = idle,
-            ServerHalf = halfSample, OpenAtHalf = half?.Open ?? 0, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = ProcStats.Sample(running.Pids),
+            // Rate: events each stream hears per second — with replicas on Redis, every replica's samples reach every stream.
+            Scenario = scenario, Target = target, Streams = streams, Rate = rate * running.Sources, Workers = workers.Count, Open = opened, Measure = measured, ServerIdle = idle,
+            ServerHalf = halfSample, OpenAtHalf = half?.Open ?? 0, ServerFull = full, ServerWindowStart = full, ServerWindowEnd = end,
+            RedisWindowStart = redis, RedisWindowEnd = redisEnd, ReplicaOpen = running.Sources > 1 ? await ReportedAsync(running) : null,
         };
     }
 
@@ -50,16 +53,7 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         var idleMid = ProcStats.Sample(running.Pids);
         await Task.Delay(TimeSpan.FromSeconds(options.W3IdleSeconds / 2));
         var afterIdle = ProcStats.Sample(running.Pids);
-        int? reported = null;
-        try
-        {
-            reported = running.ReportedOpenStreams is { } count ? await count() : null;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TimeoutException or FormatException)
-        {
-            Console.Error.WriteLine($"suite: {target}: could not read the server's open-stream count: {ex.Message}");
-        }
-
+        var reported = (await ReportedAsync(running))?.Sum();
         return new ScenarioResult
         {
             Scenario = "W3", Target = target, Streams = options.W3Concurrency, Rate = 1, Workers = workers.Count, Churn = churn, ServerIdle = idle,
@@ -132,6 +126,20 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         }
 
         return withHeaps;
+    }
+
+    /// <summary>The open streams each Metrics.Api replica reports (null where the server cannot say, or did not answer).</summary>
+    private static async Task<int[]?> ReportedAsync(RunningTarget running)
+    {
+        try
+        {
+            return running.ReportedOpenStreams is { } count ? await count() : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TimeoutException or FormatException)
+        {
+            Console.Error.WriteLine($"suite: {running.Load.Url}: could not read the server's open-stream count: {ex.Message}");
+            return null;
+        }
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace LoadTool;
 /// </summary>
 public sealed record SuiteOptions
 {
-    public static readonly string[] AllTargets = ["edge", "api", "nchan-h1", "nchan-h2", "naive"];
+    public static readonly string[] AllTargets = ["edge", "api", "nchan-h1", "nchan-h2", "naive"]; // the default; edge-redis on request
+    public static readonly string[] KnownTargets = [.. AllTargets, "edge-redis"];
     public static readonly string[] AllScenarios = ["w1", "w2", "w3", "fanout", "inproc", "hop"];
     [ThreadStatic]
     private static Cli? t_cli;
@@ -23,6 +24,7 @@ public sealed record SuiteOptions
     public string[] Targets { get; init; } = C.Names("--targets", AllTargets);
     public string[] Scenarios { get; init; } = C.Names("--scenarios", ["w1", "w2", "w3"]);
     public int[] W1Streams { get; init; } = C.Ints("--w1-streams", Q ? [200, 1_000] : [1_000, 5_000, 10_000, 20_000]);
+    public int RedisW1Streams { get; init; } = C.IntValue("--redis-w1-streams", Q ? 2_000 : 20_000, 2); // edge-redis's W1 size: twice the edge size it is compared with
     public double W1Seconds { get; init; } = C.DoubleValue("--w1-seconds", Q ? 4 : 20, 1, 600);
     public int W2Streams { get; init; } = C.IntValue("--w2-streams", Q ? 200 : 1_000, 1);
     public double[] W2Rates { get; init; } = C.Doubles("--w2-rates", Q ? [10, 100] : [10, 25, 50, 100, 200, 400]);
@@ -51,6 +53,7 @@ public sealed record SuiteOptions
     public double ProfileSeconds { get; init; } = C.DoubleValue("--profile-seconds", Q ? 4 : 10, 1, 120);
     public string Nginx { get; init; } = C.Value("--nginx", "/usr/sbin/nginx");
     public string NchanModule { get; init; } = C.Value("--nchan-module", "/usr/lib/nginx/modules/ngx_nchan_module.so");
+    public string RedisServer { get; init; } = C.Value("--redis-server", "/usr/bin/redis-server");
     public string Dotnet { get; init; } = C.Value("--dotnet", "dotnet");
     public string Configuration { get; init; } = C.Value("--configuration", "Release");
     public AuthMode AuthMode => Enum.Parse<AuthMode>(Auth, ignoreCase: true);
@@ -66,9 +69,9 @@ public sealed record SuiteOptions
         try
         {
             var options = new SuiteOptions();
-            var unknown = options.Targets.Except(AllTargets).Concat(options.Scenarios.Except(AllScenarios)).ToList();
+            var unknown = options.Targets.Except(KnownTargets).Concat(options.Scenarios.Except(AllScenarios)).ToList();
             return unknown.Count == 0 ? options : throw new ArgumentException(
-                $"Unknown target or scenario: {string.Join(", ", unknown)}. Targets: {string.Join(", ", AllTargets)}; scenarios: {string.Join(", ", AllScenarios)}.");
+                $"Unknown target or scenario: {string.Join(", ", unknown)}. Targets: {string.Join(", ", KnownTargets)}; scenarios: {string.Join(", ", AllScenarios)}.");
         }
         finally
         {
@@ -115,9 +118,11 @@ public static class SuiteRunner
             var s = new Scenarios(options, new Targets(options));
             var steps = new List<(string Scenario, string Target, int Streams, double Rate, Func<Task<ScenarioResult>> Run)>();
             bool has(string scenario) => options.Scenarios.Contains(scenario);
-            steps.AddRange(from n in options.W1Streams from t in options.Targets where has("w1") select ("W1", t, n, 1.0, (Func<Task<ScenarioResult>>)(() => s.CapacityAsync("W1", t, n))));
-            steps.AddRange(from r in options.W2Rates from t in options.Targets where has("w2") select ("W2", t, options.W2Streams, r, (Func<Task<ScenarioResult>>)(() => s.CapacityAsync("W2", t, options.W2Streams, r))));
-            steps.AddRange(from t in options.Targets where has("w3") select ("W3", t, options.W3Concurrency, 1.0, (Func<Task<ScenarioResult>>)(() => s.ChurnAsync(t))));
+            // edge-redis runs W1 only, at its own size (twice the edge's it is compared with).
+            steps.AddRange(from t in options.Targets from n in t == "edge-redis" ? [options.RedisW1Streams] : options.W1Streams where has("w1") orderby n select ("W1", t, n, 1.0, (Func<Task<ScenarioResult>>)(() => s.CapacityAsync("W1", t, n))));
+            var targets = options.Targets.Where(t => t != "edge-redis").ToList();
+            steps.AddRange(from r in options.W2Rates from t in targets where has("w2") select ("W2", t, options.W2Streams, r, (Func<Task<ScenarioResult>>)(() => s.CapacityAsync("W2", t, options.W2Streams, r))));
+            steps.AddRange(from t in targets where has("w3") select ("W3", t, options.W3Concurrency, 1.0, (Func<Task<ScenarioResult>>)(() => s.ChurnAsync(t))));
             steps.AddRange(from n in options.FanoutStreams from r in options.FanoutRates where has("fanout") select ("Fanout", "api", n, r, (Func<Task<ScenarioResult>>)(() => s.CoreFanoutAsync(n, r))));
             steps.AddRange(from n in options.FanoutStreams where has("inproc") select ("InProcess", "hub", n, 0.0, (Func<Task<ScenarioResult>>)(() => InProcess.RunAsync(n))));
             steps.AddRange(from t in Targets.HopTargets where has("hop") select ("Hop", t, options.HopStreams, 1000.0 / options.HopIntervalMs, (Func<Task<ScenarioResult>>)(() => s.CapacityAsync("Hop", t, options.HopStreams))));
@@ -192,7 +197,8 @@ public static class SuiteRunner
     /// <summary>What the run needs built or installed (bench/run.sh builds every project and installs nginx + nchan).</summary>
     private static IEnumerable<string> RequiredFiles(SuiteOptions options) =>
         new[] { options.Dll("Metrics.Api"), options.Dll("Edge.Proxy"), options.Dll("bench/PublishHook"), options.Dll("bench/NaiveSse") }
-            .Concat(options.Targets.Any(t => t.StartsWith("nchan", StringComparison.Ordinal)) ? [options.Nginx, options.NchanModule] : []);
+            .Concat(options.Targets.Any(t => t.StartsWith("nchan", StringComparison.Ordinal)) ? [options.Nginx, options.NchanModule] : [])
+            .Concat(options.Targets.Contains("edge-redis") ? [options.RedisServer] : []);
 
     private static void Abort()
     {

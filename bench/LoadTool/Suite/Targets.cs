@@ -6,9 +6,12 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace LoadTool;
-/// <summary>A target running: the load's options, the measured processes, every process started (stopped last to first), its open-stream count.</summary>
+/// <summary>
+/// A target running: the load's options, the measured processes, every process started (stopped last to first), the open streams
+/// each Metrics.Api replica reports, redis-server (edge-redis; measured apart), and how many publishers each stream hears (replicas).
+/// </summary>
 public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Servers, IReadOnlyList<Child> Started, IAsyncDisposable? Publisher = null,
-    Func<Task<int?>>? ReportedOpenStreams = null) : IAsyncDisposable
+    Func<Task<int[]?>>? ReportedOpenStreams = null, Child? Redis = null, int Sources = 1) : IAsyncDisposable
 {
     public IReadOnlyList<int> Pids => [.. Servers.Select(s => s.Pid)];
 
@@ -21,7 +24,7 @@ public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Server
 
 /// <summary>
 /// Starts each target fresh per scenario on 127.0.0.1 with OS-chosen ports: edge = Edge.Proxy + Metrics.Api as the AppHost wires
-/// them; api; nchan-h1 / nchan-h2 (nginx + nchan, fed by <see cref="NchanPublisher"/>); naive; hop-* (the emitter, direct or via the edge).
+/// them; edge-redis = two Metrics.Api replicas on a Redis backplane behind one Edge.Proxy; api; nchan-h1 / nchan-h2 (nginx + nchan, fed by <see cref="NchanPublisher"/>); naive; hop-* (the emitter, direct or via the edge).
 /// </summary>
 public sealed class Targets(SuiteOptions options)
 {
@@ -36,6 +39,7 @@ public sealed class Targets(SuiteOptions options)
     public static TargetDescription Describe(string name, AuthMode auth) => name switch
     {
         "edge" => new(name, "Whole system through the edge", "HTTP/2 over TLS to Edge.Proxy (YARP), h2c to Metrics.Api", auth.ToString().ToLowerInvariant(), "Metrics.Api + Edge.Proxy", Ours: true),
+        "edge-redis" => new(name, "Scale-out: two Metrics.Api replicas on Redis behind the edge (W1 only)", "HTTP/2 over TLS to Edge.Proxy, h2c to either replica", auth.ToString().ToLowerInvariant(), "2 × Metrics.Api + Edge.Proxy (redis-server apart)", Ours: true),
         "api" => new(name, "Metrics.Api direct", "h2c (HTTP/2 cleartext)", auth.ToString().ToLowerInvariant(), "Metrics.Api", Ours: true),
         "nchan-h1" => new(name, "nginx + nchan, HTTP/1.1", "HTTP/1.1 EventSource, one connection per stream", "none", "nginx master + 2 workers", Ours: false),
         "nchan-h2" => new(name, "nginx + nchan, HTTP/2", "HTTP/2 over TLS (same transport as the edge)", "none", "nginx master + 2 workers", Ours: false),
@@ -58,20 +62,15 @@ public sealed class Targets(SuiteOptions options)
         var started = new List<Child>();
         async Task<Child> StartDotnetAsync(string process, string project, Dictionary<string, string?> env, IEnumerable<string>? extra = null)
         {
-            env["Logging__LogLevel__Default"] = "Warning";
-            env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+            (env["Logging__LogLevel__Default"], env["Logging__LogLevel__Microsoft.Hosting.Lifetime"]) = ("Warning", "Information");
             foreach (var pair in extra ?? [])
             {
                 var eq = pair.IndexOf('=', StringComparison.Ordinal);
                 env[eq > 0 ? pair[..eq] : throw new ArgumentException($"Expected KEY=VALUE, got '{pair}'.")] = pair[(eq + 1)..];
             }
 
-            if (perfMaps)
-            {
-                // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
-                (env["DOTNET_PerfMapEnabled"], env["DOTNET_EnableWriteXorExecute"]) = ("1", "0");
-            }
-
+            // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
+            if (perfMaps) (env["DOTNET_PerfMapEnabled"], env["DOTNET_EnableWriteXorExecute"]) = ("1", "0");
             var dll = project == "emitter" ? typeof(Targets).Assembly.Location : options.Dll(project);
             var child = Child.Start(process, options.Dotnet, project == "emitter" ? [dll, "emitter", "--interval-ms", options.HopIntervalMs.ToString(CultureInfo.InvariantCulture)] : [dll], env, Path.GetDirectoryName(dll));
             started.Add(child);
@@ -79,9 +78,10 @@ public sealed class Targets(SuiteOptions options)
             return child;
         }
 
-        async Task<(Child Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(Uri upstreamH2c, Uri upstreamHttp)
+        async Task<(Child Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(IReadOnlyList<Uri> upstreamsH2c, Uri upstreamHttp)
         {
-            var edge = await StartDotnetAsync("edge-proxy", "Edge.Proxy", new()
+            var env = upstreamsH2c.Select((u, i) => KeyValuePair.Create($"services__metrics-api__h2c__{i}", (string?)u.ToString())).ToDictionary(); // one destination each
+            var edge = await StartDotnetAsync("edge-proxy", "Edge.Proxy", new(env)
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Kestrel__Endpoints__http__Url"] = "http://127.0.0.1:0",
@@ -90,7 +90,6 @@ public sealed class Targets(SuiteOptions options)
                 ["Kestrel__Endpoints__https__Protocols"] = "Http1AndHttp2",
                 ["Kestrel__Certificates__Default__Path"] = Path.Combine(_certificates, "bench.pfx"),
                 ["Kestrel__Certificates__Default__Password"] = CertificatePassword,
-                ["services__metrics-api__h2c__0"] = upstreamH2c.ToString(),
                 // The dashboard route is not exercised; the edge only needs a resolvable destination for it.
                 ["services__dashboard-web__http__0"] = upstreamHttp.ToString(),
                 ["Edge__Server__Http2MaxStreamsPerConnection"] = Math.Max(100, spc).ToString(CultureInfo.InvariantCulture),
@@ -105,7 +104,7 @@ public sealed class Targets(SuiteOptions options)
             {
                 var emitter = await StartDotnetAsync("emitter", "emitter", []);
                 var (h1, h2c) = (emitter.ListeningOn[0], emitter.ListeningOn[1]);
-                var edge = name.StartsWith("hop-edge", StringComparison.Ordinal) ? await StartEdgeAsync(h2c, h1) : default;
+                var edge = name.StartsWith("hop-edge", StringComparison.Ordinal) ? await StartEdgeAsync([h2c], h1) : default;
                 var url = name switch { "hop-direct-h1" => h1, "hop-direct-h2c" => h2c, "hop-edge-h1" => edge.Http1, "hop-edge-h2c" => edge.H2c, _ => edge.Https };
                 return new RunningTarget(Load(new Uri(url, "/api/stream/bench"), AuthMode.None, name.EndsWith("h1", StringComparison.Ordinal)), edge.Edge is { } e ? [e] : [], started);
             }
@@ -156,14 +155,31 @@ public sealed class Targets(SuiteOptions options)
             else
                 env["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture); // the sampler's own bound: ≥ 100 ms
 
-            var api = await StartDotnetAsync("metrics-api", "Metrics.Api", env, options.ApiEnv);
-            var (apiHttp, apiH2c) = await SplitAsync(api);
-            var apiStream = new Uri(apiH2c, "/api/stream/metrics");
+            // edge-redis: a fresh, private, memory-only redis-server (OS-chosen free port on 127.0.0.1, random password, no RDB or AOF).
+            var (port, password) = (FreePort(), Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
+            var redis = name != "edge-redis" ? null : Child.Start("redis-server", options.RedisServer,
+                ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--requirepass", password], directory: options.ResultsDir);
+            if (redis is not null)
+            {
+                started.Add(redis);
+                await redis.WaitListeningAsync(TimeSpan.FromSeconds(20), port);
+                (env["Streaming__Backplane"], env["ConnectionStrings__redis"]) = ("Redis", $"127.0.0.1:{port},password={password}");
+            }
+
+            var apis = new List<(Uri Http, Uri H2c)>();
+            for (var i = 0; i < (redis is null ? 1 : 2); i++)
+            {
+                var api = await StartDotnetAsync("metrics-api", "Metrics.Api", new(env) { ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id=metrics-api-{i}" }, options.ApiEnv);
+                apis.Add(await SplitAsync(api));
+            }
+
+            var apiStream = new Uri(apis[0].H2c, "/api/stream/metrics");
             var probe = Load(apiStream, options.AuthMode == AuthMode.None ? AuthMode.None : AuthMode.Bearer) with { FirstStream = 900_000_000 };
-            Func<Task<int?>> reported = async () => Probe.Field(await Probe.NextSampleAsync(probe), "open") is { } open ? (int)open - 1 : null; // minus the probe
+            Func<Task<int[]?>> reported = async () => await Probe.OpenByInstanceAsync(probe, apis.Count) is { Length: > 0 } open ? [open[0] - 1, .. open[1..]] : null; // minus the probe
             return name == "api"
-                ? new RunningTarget(Load(apiStream, options.AuthMode), [api], started, null, reported)
-                : new RunningTarget(Load(new Uri((await StartEdgeAsync(apiH2c, apiHttp)).Https, "/api/stream/metrics"), options.AuthMode), [.. started], started, null, reported);
+                ? new RunningTarget(Load(apiStream, options.AuthMode), [.. started], started, null, reported)
+                : new RunningTarget(Load(new Uri((await StartEdgeAsync([.. apis.Select(a => a.H2c)], apis[0].Http)).Https, "/api/stream/metrics"), options.AuthMode),
+                    [.. started.Where(c => c != redis)], started, null, reported, redis, apis.Count);
         }
         catch
         {
@@ -202,11 +218,11 @@ public sealed class Targets(SuiteOptions options)
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<int?> NchanSubscribersAsync(Uri status)
+    private static async Task<int[]?> NchanSubscribersAsync(Uri status)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var line = (await client.GetStringAsync(status)).Split('\n').FirstOrDefault(l => l.StartsWith("subscribers:", StringComparison.Ordinal));
-        return line is null ? null : int.Parse(line["subscribers:".Length..].Trim(), CultureInfo.InvariantCulture);
+        return line is null ? null : [int.Parse(line["subscribers:".Length..].Trim(), CultureInfo.InvariantCulture)];
     }
 
     /// <summary>The one self-signed certificate of the bench (RSA 2048, localhost and 127.0.0.1): PFX for Kestrel, PEM for nginx.</summary>
@@ -240,11 +256,22 @@ public static class Probe
         throw new InvalidOperationException($"The probe stream to {options.Url} did not open: {LoadReport.Causes(engine.Failures.Snapshot())}.");
     }
 
-    public static async Task<string> NextSampleAsync(LoadOptions options)
+    /// <summary>The open streams each of <paramref name="replicas"/> replicas reports (its <c>instanceId</c>'s order; with Redis every stream hears every replica's samples).</summary>
+    public static async Task<int[]> OpenByInstanceAsync(LoadOptions options, int replicas)
     {
-        var sample = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var engine = await StartAsync(options, s => sample.TrySetResult(s));
-        return await sample.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var open = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var engine = await StartAsync(options, s =>
+        {
+            var at = s.IndexOf("\"instanceId\":\"", StringComparison.Ordinal) + 14;
+            lock (open)
+            {
+                if (Field(s, "open") is { } n) open[at < 14 ? "" : s[at..s.IndexOf('"', at)]] = (int)n;
+                if (open.Count >= replicas) all.TrySetResult();
+            }
+        });
+        await all.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        lock (open) return [.. open.Values];
     }
 
     /// <summary>The number after <c>"name":</c> in a sample's JSON.</summary>
