@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -86,28 +84,15 @@ public sealed partial class AppHostProcessTests
     };
 
     /// <summary><c>dotnet run --project AppHost</c>, on ports no other AppHost on this machine uses.</summary>
-    private sealed partial class AppHostRun : IAsyncDisposable
+    private sealed partial class AppHostRun(ServerProcess process, string home) : IAsyncDisposable
     {
-        private readonly Process _process;
-        private readonly string _home;
-        private readonly ConcurrentQueue<string> _output = new();
-        private readonly TaskCompletionSource<Uri> _edge = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource<Uri> _login = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        private AppHostRun(Process process, string home)
-        {
-            _process = process;
-            _home = home;
-        }
-
         public static AppHostRun Start(string home)
         {
-            var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
             var repository = Path.GetDirectoryName(Projects.AppHost.ProjectPath)!;
             // In a session of its own, as in a terminal, so Ctrl+C can go to its whole process group and not to the tests.
             var startInfo = new ProcessStartInfo("setsid",
             [
-                dotnet, "run", "--project", "AppHost", "--no-build", "--",
+                ServerProcess.DotnetHost, "run", "--project", "AppHost", "--no-build", "--",
                 // Every port chosen at random, the edge's and the dashboard's too: a developer's AppHost may be running.
                 "--DcpPublisher:RandomizePorts=true",
                 $"--ASPNETCORE_URLS=https://localhost:{FreePort()}",
@@ -115,9 +100,6 @@ public sealed partial class AppHostProcessTests
                 $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=https://localhost:{FreePort()}",
             ])
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
                 WorkingDirectory = repository,
             };
             startInfo.Environment["HOME"] = home;
@@ -125,60 +107,31 @@ public sealed partial class AppHostProcessTests
             startInfo.Environment["NUGET_PACKAGES"] = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
-            var process = new Process { StartInfo = startInfo };
-            var run = new AppHostRun(process, home);
-            process.OutputDataReceived += (_, e) => run.OnLine(e.Data);
-            process.ErrorDataReceived += (_, e) => run.OnLine(e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return run;
+            return new AppHostRun(ServerProcess.Start("the AppHost", startInfo), home);
         }
 
         public async Task<(Uri Edge, Uri Login)> WaitUntilReadyAsync(TimeSpan timeout)
         {
-            try
-            {
-                var exited = _process.WaitForExitAsync();
-                var ready = Task.WhenAll(_edge.Task, _login.Task);
-                await Task.WhenAny(ready, exited).WaitAsync(timeout);
-                Assert.True(ready.IsCompletedSuccessfully, $"the AppHost exited with {(_process.HasExited ? _process.ExitCode : -1)}:\n{Output}");
-                return (await _edge.Task, await _login.Task);
-            }
-            catch (TimeoutException)
-            {
-                Assert.Fail($"the AppHost did not get ready in {timeout}:\n{Output}");
-                throw;
-            }
+            var edge = process.WaitForLineAsync(LiveDashboardLine(), timeout);
+            var login = process.WaitForLineAsync(LoginLine(), timeout);
+            return (new Uri((await edge).Groups["url"].Value), new Uri((await login).Groups["url"].Value));
         }
 
         /// <summary>
         /// SIGINT as Ctrl+C sends it, to the terminal's whole foreground process group (`dotnet run` and the AppHost);
         /// SIGTERM as a service manager or `kill` sends it, to the one process started.
         /// </summary>
-        public void Signal(string signal)
-        {
-            var target = signal == "INT" ? $"-{_process.Id}" : _process.Id.ToString(CultureInfo.InvariantCulture);
-            using var kill = Process.Start("kill", [$"-{signal}", "--", target]);
-            kill.WaitForExit();
-        }
+        public void Signal(string signal) => process.Signal(signal, processGroup: signal == "INT");
 
-        public async Task<int> WaitForExitAsync(TimeSpan timeout)
-        {
-            await _process.WaitForExitAsync().WaitAsync(timeout);
-            return _process.ExitCode;
-        }
+        public async Task<int> WaitForExitAsync(TimeSpan timeout) =>
+            await process.WaitForExitAsync(timeout) ? process.ExitCode : throw new TimeoutException($"The AppHost did not exit within {timeout}:\n{process.Output}");
 
         public async ValueTask DisposeAsync()
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
+            await process.DisposeAsync();
 
             // Whatever a failed test left behind of this run (DCP runs detached from the AppHost).
-            foreach (var leftover in ProcFs.WithEnvironment("HOME", _home))
+            foreach (var leftover in ProcFs.WithEnvironment("HOME", home))
             {
                 try
                 {
@@ -188,36 +141,13 @@ public sealed partial class AppHostProcessTests
                 {
                 }
             }
-
-            _process.Dispose();
         }
-
-        private string Output => string.Join('\n', _output.TakeLast(80));
 
         private static int FreePort()
         {
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
             return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        private void OnLine(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            _output.Enqueue(line);
-            if (LiveDashboardLine().Match(line) is { Success: true } edge)
-            {
-                _edge.TrySetResult(new Uri(edge.Groups["url"].Value));
-            }
-
-            if (LoginLine().Match(line) is { Success: true } login)
-            {
-                _login.TrySetResult(new Uri(login.Groups["url"].Value));
-            }
         }
 
         [GeneratedRegex(@"Live dashboard \(edge, HTTPS \+ HTTP/2\): (?<url>https://\S+)")]

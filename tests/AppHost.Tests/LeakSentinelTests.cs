@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.ServerSentEvents;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -261,13 +260,9 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
             Secrets["valid ticket signature"] = ticket[(ticket.LastIndexOf('.') + 1)..];
 
             using (var cancel = new CancellationTokenSource(s_wait))
-            using (var streamRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/stream/metrics?ticket={ticket}") { Version = HttpVersion.Version20 })
             {
-                streamRequest.Headers.Accept.ParseAdd("text/event-stream");
-                using var stream = await edge.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
-                stream.EnsureSuccessStatusCode();
-                await using var body = await stream.Content.ReadAsStreamAsync(cancel.Token);
-                await foreach (var item in SseParser.Create(body).EnumerateAsync(cancel.Token))
+                await using var stream = await SseConnection.OpenAsync(edge, $"/api/stream/metrics?ticket={ticket}", cancellationToken: cancel.Token);
+                await foreach (var item in stream.ReadAllAsync())
                 {
                     if (item.EventType is "ready" or "metrics" && !StreamEvents.Contains(item.EventType))
                     {
@@ -328,10 +323,8 @@ public sealed class LeakSentinelTests(LeakSentinelTests.SystemRun run, ITestOutp
         {
             // Sent as written: by default the client would decode %65 to e before sending.
             var uri = new Uri($"{edge.BaseAddress!.GetLeftPart(UriPartial.Authority)}{pathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = HttpVersion.Version20 };
-            request.Headers.Accept.ParseAdd("text/event-stream");
-            using var response = await edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            return response.StatusCode;
+            await using var answer = await SseConnection.ConnectAsync(edge, uri);
+            return answer.Response.StatusCode;
         }
     }
 }

@@ -27,12 +27,12 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
         // A stream through the edge: its replica says who it is; the samples of both replicas arrive on it, one log.
         string servedBy;
         Replica serving;
-        await using (var first = Open(edge, token, timeout.Token))
+        await using (var first = await DevelopmentAccessTokens.OpenStreamAsync(edge, token, timeout.Token))
         {
-            servedBy = InstanceOf(await first.NextAsync("ready"));
+            servedBy = InstanceOf(await first.ReadUntilAsync("ready", Timeout.InfiniteTimeSpan));
             while (sampleSources.Count < 2 || received.Count < 4)
             {
-                var sample = await first.NextAsync("metrics");
+                var sample = await first.ReadUntilAsync("metrics", Timeout.InfiniteTimeSpan);
                 received.Add(long.Parse(sample.EventId!, CultureInfo.InvariantCulture));
                 sampleSources.Add(InstanceOf(sample));
             }
@@ -45,13 +45,20 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
                 await kill.WaitForExitAsync(timeout.Token);
             }
 
-            await foreach (var item in first.RestAsync())
+            try
             {
-                Assert.NotEqual("gap", item.EventType);
-                if (item.EventType == "metrics")
+                await foreach (var item in first.ReadAllAsync())
                 {
-                    received.Add(long.Parse(item.EventId!, CultureInfo.InvariantCulture));
+                    Assert.NotEqual("gap", item.EventType);
+                    if (item.EventType == "metrics")
+                    {
+                        received.Add(long.Parse(item.EventId!, CultureInfo.InvariantCulture));
+                    }
                 }
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException)
+            {
+                // Cut rather than ended: as good as an end here.
             }
         }
 
@@ -63,8 +70,12 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var resumed = await OpenOnAnotherReplicaAsync(edge, token, resumeAfter, servedBy, timeout.Token);
         while (received.Count < 12)
         {
-            var item = await resumed.NextAsync("metrics", forbidden: "gap");
-            received.Add(long.Parse(item.EventId!, CultureInfo.InvariantCulture));
+            var item = await resumed.ReadAsync(Timeout.InfiniteTimeSpan) ?? throw new InvalidOperationException("The stream ended before a 'metrics' event.");
+            Assert.NotEqual("gap", item.EventType);
+            if (item.EventType == "metrics")
+            {
+                received.Add(long.Parse(item.EventId!, CultureInfo.InvariantCulture));
+            }
         }
 
         // Every entry of the log between the first and the last event received, once, in order.
@@ -77,33 +88,32 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(2, sampleSources.Count);
     }
 
-    private static async Task<StreamReader> OpenOnAnotherReplicaAsync(HttpClient edge, string token, long lastEventId, string stoppedInstance, CancellationToken cancellationToken)
+    private static async Task<SseConnection> OpenOnAnotherReplicaAsync(HttpClient edge, string token, long lastEventId, string stoppedInstance, CancellationToken cancellationToken)
     {
         while (true)
         {
-            // Each try has 15 s to get its first event; the one that does keeps its stream.
-            var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attempt.CancelAfter(TimeSpan.FromSeconds(15));
-            var stream = new StreamReader(DevelopmentAccessTokens.StreamAsync(edge, token, attempt.Token, lastEventId).GetAsyncEnumerator(attempt.Token), attempt);
+            // Each try has 15 s to get its first event (once open); the one that does keeps its stream.
+            SseConnection? stream = null;
             try
             {
-                var ready = await stream.NextAsync("ready");
+                stream = await DevelopmentAccessTokens.OpenStreamAsync(edge, token, cancellationToken, lastEventId);
+                var ready = await stream.ReadUntilAsync("ready", TimeSpan.FromSeconds(15));
                 Assert.NotEqual(stoppedInstance, InstanceOf(ready));
-                attempt.CancelAfter(Timeout.InfiniteTimeSpan);
                 return stream;
             }
-            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or InvalidOperationException
+            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or InvalidOperationException or TimeoutException
                 && !cancellationToken.IsCancellationRequested)
             {
                 // The edge may still be finding out that a connection led to the stopped replica: try again.
-                await stream.DisposeAsync();
+                if (stream is not null)
+                {
+                    await stream.DisposeAsync();
+                }
+
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
         }
     }
-
-    private static StreamReader Open(HttpClient edge, string token, CancellationToken cancellationToken) =>
-        new(DevelopmentAccessTokens.StreamAsync(edge, token, cancellationToken).GetAsyncEnumerator(cancellationToken), attempt: null);
 
     private static string InstanceOf(SseItem<string> item) => JsonDocument.Parse(item.Data).RootElement.GetProperty("instanceId").GetString()!;
 
@@ -113,59 +123,5 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var parts = entryId.ToString().Split('-');
         return (long.Parse(parts[0], CultureInfo.InvariantCulture) * 1000) + long.Parse(parts[1], CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>One stream read item by item.</summary>
-    private sealed class StreamReader(IAsyncEnumerator<SseItem<string>> items, CancellationTokenSource? attempt) : IAsyncDisposable
-    {
-        /// <summary>The next event of <paramref name="eventType"/>, skipping others; fails on <paramref name="forbidden"/> or the end.</summary>
-        public async Task<SseItem<string>> NextAsync(string eventType, string? forbidden = null)
-        {
-            while (await items.MoveNextAsync())
-            {
-                Assert.NotEqual(forbidden, items.Current.EventType);
-                if (items.Current.EventType == eventType)
-                {
-                    return items.Current;
-                }
-            }
-
-            throw new InvalidOperationException($"The stream ended before a '{eventType}' event.");
-        }
-
-        /// <summary>Everything until the stream ends.</summary>
-        public async IAsyncEnumerable<SseItem<string>> RestAsync()
-        {
-            while (true)
-            {
-                bool more;
-                try
-                {
-                    more = await items.MoveNextAsync();
-                }
-                catch (HttpRequestException)
-                {
-                    // Cut rather than ended: as good as an end here.
-                    yield break;
-                }
-                catch (IOException)
-                {
-                    yield break;
-                }
-
-                if (!more)
-                {
-                    yield break;
-                }
-
-                yield return items.Current;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await items.DisposeAsync();
-            attempt?.Dispose();
-        }
     }
 }

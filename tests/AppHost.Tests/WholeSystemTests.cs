@@ -114,32 +114,27 @@ public sealed class WholeSystemTests
         await using var system = await TestSystem.StartAsync([tokens.AppHostArgument]);
         using var edge = system.Edge();
         using var timeout = new CancellationTokenSource(Wait);
-        var events = DevelopmentAccessTokens.StreamAsync(edge, tokens.Mint("rebalance-user"), timeout.Token).GetAsyncEnumerator(timeout.Token);
-        await using (events)
+        await using (var events = await DevelopmentAccessTokens.OpenStreamAsync(edge, tokens.Mint("rebalance-user"), timeout.Token))
         {
-            Assert.True(await events.MoveNextAsync());
-            Assert.Equal("ready", events.Current.EventType);
+            var last = await events.ReadAsync(Timeout.InfiniteTimeSpan);
+            Assert.Equal("ready", last?.EventType);
 
             var result = await system.App.ResourceCommands.ExecuteCommandAsync("metrics-api", "rebalance-streams");
             Assert.True(result.Success, result.Message);
 
-            var last = events.Current;
-            while (await events.MoveNextAsync())
+            await foreach (var item in events.ReadAllAsync())
             {
-                last = events.Current;
+                last = item;
             }
 
-            Assert.Equal("reconnect", last.EventType);
-            Assert.Equal("rebalance", JsonDocument.Parse(last.Data).RootElement.GetProperty("reason").GetString());
-            Assert.NotNull(last.ReconnectionInterval);
+            Assert.Equal("reconnect", last?.EventType);
+            Assert.Equal("rebalance", JsonDocument.Parse(last!.Value.Data).RootElement.GetProperty("reason").GetString());
+            Assert.NotNull(last.Value.ReconnectionInterval);
         }
 
         // The replica still takes streams.
-        await foreach (var item in DevelopmentAccessTokens.StreamAsync(edge, tokens.Mint("rebalance-user"), timeout.Token))
-        {
-            Assert.Equal("ready", item.EventType);
-            break;
-        }
+        await using var again = await DevelopmentAccessTokens.OpenStreamAsync(edge, tokens.Mint("rebalance-user"), timeout.Token);
+        Assert.Equal("ready", (await again.ReadAsync(Timeout.InfiniteTimeSpan))?.EventType);
     }
 
     /// <summary>
@@ -149,7 +144,8 @@ public sealed class WholeSystemTests
     private static async Task<string> ServingInstanceAsync(HttpClient edge, string accessToken, CancellationToken cancellationToken)
     {
         string? servedBy = null;
-        await foreach (var item in DevelopmentAccessTokens.StreamAsync(edge, accessToken, cancellationToken))
+        await using var stream = await DevelopmentAccessTokens.OpenStreamAsync(edge, accessToken, cancellationToken);
+        await foreach (var item in stream.ReadAllAsync())
         {
             switch (item.EventType)
             {

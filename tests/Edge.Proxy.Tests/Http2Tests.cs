@@ -61,23 +61,23 @@ public sealed class Http2Tests
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         }
 
-        var streams = new SseResponse[Streams];
+        var streams = new SseConnection[Streams];
         try
         {
             // Every stream must be open at once: none of them ends, so with a limit of 100 the rest would wait forever.
             await Task.WhenAll(Enumerable.Range(0, Streams).Select(async i =>
             {
-                streams[i] = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, $"/api/stream/many?id=many-{i}&events=2&every=300&hb=1000"), timeout.Token);
+                streams[i] = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, $"/api/stream/many?id=many-{i}&events=2&every=300&hb=1000"), cancellationToken: timeout.Token);
                 Assert.Equal(HttpStatusCode.OK, streams[i].Response.StatusCode);
-                await streams[i].NextOfTypeAsync("ready", Step);
+                await streams[i].ReadUntilAsync("ready", Step);
             }));
 
             Assert.Equal(Streams, upstream.Streams.Keys.Count(k => k.StartsWith("many-", StringComparison.Ordinal)));
 
             await Task.WhenAll(streams.Select(async stream =>
             {
-                Assert.Equal("1", (await stream.NextOfTypeAsync("tick", Step)).Data);
-                Assert.Equal("2", (await stream.NextOfTypeAsync("tick", Step)).Data);
+                Assert.Equal("1", (await stream.ReadUntilAsync("tick", Step)).Data);
+                Assert.Equal("2", (await stream.ReadUntilAsync("tick", Step)).Data);
             }));
 
             Assert.Equal(1, connections.Count);

@@ -241,9 +241,9 @@ public sealed class IsolationTests(IsolationTests.EdgeAndApi system, ITestOutput
         Assert.Equal(HttpStatusCode.OK, issued.Status);
         var ticket = System.Text.Json.JsonDocument.Parse(issued.Body).RootElement.GetProperty("ticket").GetString();
 
-        await using var stream = await client.OpenStreamAsync(Clients.Raw(system.Edge.HttpsUrl, $"/api/stream/metrics?tick%65t={ticket}"), CancellationToken.None);
+        await using var stream = await SseConnection.ConnectAsync(client, Clients.Raw(system.Edge.HttpsUrl, $"/api/stream/metrics?tick%65t={ticket}"));
         Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
-        await stream.NextOfTypeAsync("ready", Step);
+        await stream.ReadUntilAsync("ready", Step);
 
         var refused = await SendAsync(client, HttpMethod.Get, new Uri(system.Edge.HttpsUrl, "/api/instance"), r => AddFillers(r, 120, 4));
         Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, refused.Status);
@@ -277,7 +277,7 @@ public sealed class IsolationTests(IsolationTests.EdgeAndApi system, ITestOutput
         {
             while (watching.Elapsed < Step)
             {
-                if (await neighbour.NextAsync(Step) is null)
+                if (await neighbour.ReadAsync(Step) is null)
                 {
                     delivering = false;
                     break;
@@ -293,16 +293,16 @@ public sealed class IsolationTests(IsolationTests.EdgeAndApi system, ITestOutput
         Assert.False(delivering, "The neighbour's stream outlived a header the API refuses; has the API's field limit changed?");
     }
 
-    private Task<SseResponse> OpenNeighbourAsync() => OpenNeighbourAsync(system.NeighbourClient, system.Edge);
+    private Task<SseConnection> OpenNeighbourAsync() => OpenNeighbourAsync(system.NeighbourClient, system.Edge);
 
     /// <summary>Another user's stream through the edge, with its own access token and its own connection.</summary>
-    private static async Task<SseResponse> OpenNeighbourAsync(HttpClient client, EdgeHost edge)
+    private static async Task<SseConnection> OpenNeighbourAsync(HttpClient client, EdgeHost edge)
     {
         var token = TestTokens.Access("neighbour", expires: DateTimeOffset.UtcNow.AddHours(1));
-        var neighbour = await client.OpenStreamAsync(
-            new Uri(edge.HttpsUrl, "/api/stream/metrics"), CancellationToken.None, r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token));
+        var neighbour = await SseConnection.ConnectAsync(
+            client, new Uri(edge.HttpsUrl, "/api/stream/metrics"), r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token));
         Assert.Equal(HttpStatusCode.OK, neighbour.Response.StatusCode);
-        await neighbour.NextOfTypeAsync("ready", Step);
+        await neighbour.ReadUntilAsync("ready", Step);
         return neighbour;
     }
 
@@ -310,7 +310,7 @@ public sealed class IsolationTests(IsolationTests.EdgeAndApi system, ITestOutput
     /// Alive means delivering now: events already buffered say nothing about the connection, so the stream must
     /// deliver a ping that was waited for (pings come every 200 ms).
     /// </summary>
-    private static async Task AssertAliveAsync(SseResponse neighbour, string after)
+    private static async Task AssertAliveAsync(SseConnection neighbour, string after)
     {
         var checking = Stopwatch.StartNew();
         while (checking.Elapsed < Step)
@@ -319,7 +319,7 @@ public sealed class IsolationTests(IsolationTests.EdgeAndApi system, ITestOutput
             System.Net.ServerSentEvents.SseItem<string>? item;
             try
             {
-                item = await neighbour.NextAsync(Step);
+                item = await neighbour.ReadAsync(Step);
             }
             catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
             {

@@ -17,15 +17,15 @@ public sealed class LoadBalancingTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        var streams = new List<SseResponse>();
+        var streams = new List<SseConnection>();
         try
         {
             for (var i = 0; i < 10; i++)
             {
-                var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, $"/api/stream/metrics?id=lb-{i}&hb=1000"), timeout.Token);
+                var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, $"/api/stream/metrics?id=lb-{i}&hb=1000"), cancellationToken: timeout.Token);
                 streams.Add(stream);
                 Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
-                await stream.NextOfTypeAsync("ready", Step);
+                await stream.ReadUntilAsync("ready", Step);
             }
 
             // Open streams count as load, so power-of-two-choices keeps the replicas even.
@@ -53,15 +53,15 @@ public sealed class LoadBalancingTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        var streams = new List<SseResponse>();
+        var streams = new List<SseConnection>();
         try
         {
             for (var i = 0; i < 8; i++)
             {
-                var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, $"/api/stream/metrics?id=l4-{i}&hb=1000"), timeout.Token);
+                var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, $"/api/stream/metrics?id=l4-{i}&hb=1000"), cancellationToken: timeout.Token);
                 streams.Add(stream);
                 Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
-                await stream.NextOfTypeAsync("ready", Step);
+                await stream.ReadUntilAsync("ready", Step);
             }
 
             // Over one multiplexed connection all eight would be on one replica.

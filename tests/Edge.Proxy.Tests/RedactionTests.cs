@@ -25,10 +25,10 @@ public sealed class RedactionTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        await using (var stream = await client.OpenStreamAsync(
-            new Uri(edge.HttpsUrl, "/api/stream/metrics?id=ticketed&ticket=SECRET-TICKET-1&lastEventId=7&end=1"), timeout.Token))
+        await using (var stream = await SseConnection.ConnectAsync(
+            client, new Uri(edge.HttpsUrl, "/api/stream/metrics?id=ticketed&ticket=SECRET-TICKET-1&lastEventId=7&end=1"), cancellationToken: timeout.Token))
         {
-            await stream.NextOfTypeAsync("ready", Step);
+            await stream.ReadUntilAsync("ready", Step);
         }
 
         using (var response = await client.GetAsync(new Uri(edge.HttpsUrl, "/api/echo/x?Access_Token=SECRET-TOKEN-2"), timeout.Token))

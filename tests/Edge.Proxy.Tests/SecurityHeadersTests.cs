@@ -95,10 +95,9 @@ public sealed class SecurityHeadersTests
             Assert.False(response.Headers.Contains("Server"), $"{path}: Server {response.Headers.Server}");
         }
 
-        await using (var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, "/api/stream/metrics?id=cookie&end=1"), timeout.Token,
-            r => r.Headers.TryAddWithoutValidation("Cookie", ".AspNetCore.Cookies=session")))
+        await using (var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, "/api/stream/metrics?id=cookie&end=1"), r => r.Headers.TryAddWithoutValidation("Cookie", ".AspNetCore.Cookies=session"), cancellationToken: timeout.Token))
         {
-            await stream.NextOfTypeAsync("ready", TimeSpan.FromSeconds(15));
+            await stream.ReadUntilAsync("ready", TimeSpan.FromSeconds(15));
             Assert.False(stream.Response.Headers.Contains("Server"));
         }
 

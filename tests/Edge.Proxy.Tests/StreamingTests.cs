@@ -28,13 +28,13 @@ public sealed class StreamingTests
 
         // The upstream writes event n+1 only after the test has received event n: if anything on the way held
         // events back to batch them, event n would never arrive and the upstream would send "nack" instead.
-        await using var stream = await client.OpenStreamAsync(new Uri(baseUrl, $"/api/stream/metrics?id={id}&events={Events}&ack=1&end=1"), timeout.Token);
+        await using var stream = await SseConnection.ConnectAsync(client, new Uri(baseUrl, $"/api/stream/metrics?id={id}&events={Events}&ack=1&end=1"), cancellationToken: timeout.Token);
         Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
-        await stream.NextOfTypeAsync("ready", Step);
+        await stream.ReadUntilAsync("ready", Step);
 
         for (var seq = 1; seq <= Events; seq++)
         {
-            var item = await stream.NextAsync(Step) ?? throw new InvalidOperationException("The stream ended early.");
+            var item = await stream.ReadAsync(Step) ?? throw new InvalidOperationException("The stream ended early.");
             var receivedAt = Stopwatch.GetTimestamp();
             Assert.Equal("tick", item.EventType);
             Assert.Equal(seq.ToString(System.Globalization.CultureInfo.InvariantCulture), item.Data);
@@ -44,7 +44,7 @@ public sealed class StreamingTests
             upstream.Ack(id, seq);
         }
 
-        Assert.Null(await stream.NextAsync(Step));
+        Assert.Null(await stream.ReadAsync(Step));
     }
 
     [Fact]
@@ -55,15 +55,15 @@ public sealed class StreamingTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        await using var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, "/api/stream/metrics?id=heartbeats&hb=500"), timeout.Token);
-        await stream.NextOfTypeAsync("ready", Step);
+        await using var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, "/api/stream/metrics?id=heartbeats&hb=500"), cancellationToken: timeout.Token);
+        await stream.ReadUntilAsync("ready", Step);
 
         // Five seconds: 2.5 activity timeouts and 5 request timeouts, bridged only by heartbeats.
         var open = Stopwatch.StartNew();
         var heartbeats = 0;
         while (open.Elapsed < TimeSpan.FromSeconds(5))
         {
-            var item = await stream.NextAsync(Step);
+            var item = await stream.ReadAsync(Step);
             Assert.NotNull(item);
             Assert.Equal("heartbeat", item.Value.EventType);
             heartbeats++;
@@ -82,12 +82,12 @@ public sealed class StreamingTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        await using var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, "/api/stream/metrics?id=silent&hb=0"), timeout.Token);
-        await stream.NextOfTypeAsync("ready", Step);
+        await using var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, "/api/stream/metrics?id=silent&hb=0"), cancellationToken: timeout.Token);
+        await stream.ReadUntilAsync("ready", Step);
         var open = Stopwatch.StartNew();
 
         // This is why the upstream must send heartbeats: silence is indistinguishable from a dead upstream.
-        var cut = await Assert.ThrowsAnyAsync<Exception>(() => stream.NextAsync(Step));
+        var cut = await Assert.ThrowsAnyAsync<Exception>(() => stream.ReadAsync(Step));
         Assert.IsNotType<TimeoutException>(cut);
         Assert.InRange(open.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(14));
 
@@ -111,8 +111,8 @@ public sealed class StreamingTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var id = $"leaving-{protocol}";
 
-        var stream = await client.OpenStreamAsync(new Uri(baseUrl, $"/api/stream/metrics?id={id}&hb=5000"), timeout.Token);
-        await stream.NextOfTypeAsync("ready", Step);
+        var stream = await SseConnection.ConnectAsync(client, new Uri(baseUrl, $"/api/stream/metrics?id={id}&hb=5000"), cancellationToken: timeout.Token);
+        await stream.ReadUntilAsync("ready", Step);
         var record = upstream.Streams[id];
         Assert.False(record.Aborted.IsCompleted);
 
@@ -136,9 +136,8 @@ public sealed class StreamingTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        await using var stream = await client.OpenStreamAsync(
-            new Uri(edge.HttpsUrl, "/api/stream/metrics?id=headers&events=2&every=50&end=1"), timeout.Token,
-            request => request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip, br"));
+        await using var stream = await SseConnection.ConnectAsync(
+            client, new Uri(edge.HttpsUrl, "/api/stream/metrics?id=headers&events=2&every=50&end=1"), request => request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip, br"), cancellationToken: timeout.Token);
 
         var response = stream.Response;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -151,10 +150,10 @@ public sealed class StreamingTests
         Assert.Equal("no", Assert.Single(response.Headers.GetValues("X-Accel-Buffering")));
 
         // Readable as plain text, event by event, and the upstream was never invited to compress.
-        await stream.NextOfTypeAsync("ready", Step);
-        Assert.Equal("1", (await stream.NextOfTypeAsync("tick", Step)).Data);
-        Assert.Equal("2", (await stream.NextOfTypeAsync("tick", Step)).Data);
-        Assert.Null(await stream.NextAsync(Step));
+        await stream.ReadUntilAsync("ready", Step);
+        Assert.Equal("1", (await stream.ReadUntilAsync("tick", Step)).Data);
+        Assert.Equal("2", (await stream.ReadUntilAsync("tick", Step)).Data);
+        Assert.Null(await stream.ReadAsync(Step));
         Assert.False(upstream.Streams["headers"].Request.Headers.ContainsKey("Accept-Encoding"));
 
         var ended = await metrics.WaitForAsync(m => m.Instrument == EdgeProxyMetrics.EndedStreamsName, Step);
@@ -171,14 +170,14 @@ public sealed class StreamingTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        await using var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, "/api/stream/metrics?id=shutdown&hb=5000"), timeout.Token);
-        await stream.NextOfTypeAsync("ready", Step);
+        await using var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, "/api/stream/metrics?id=shutdown&hb=5000"), cancellationToken: timeout.Token);
+        await stream.ReadUntilAsync("ready", Step);
 
         var stopping = Stopwatch.StartNew();
         edge.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
         // Not after the host's 30 s shutdown timeout: the browser reconnects elsewhere right away.
-        await Assert.ThrowsAnyAsync<IOException>(() => stream.NextAsync(Step));
+        await Assert.ThrowsAnyAsync<IOException>(() => stream.ReadAsync(Step));
         Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"The stream was reset {stopping.Elapsed.TotalSeconds:F1} s after shutdown began.");
         await upstream.Streams["shutdown"].Aborted.WaitAsync(Step);
 

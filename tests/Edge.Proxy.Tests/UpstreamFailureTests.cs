@@ -18,9 +18,9 @@ public sealed class UpstreamFailureTests
         using var client = Clients.Http2OverTls();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
 
-        await using (var before = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, "/api/stream/metrics?id=before&hb=1000"), timeout.Token))
+        await using (var before = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, "/api/stream/metrics?id=before&hb=1000"), cancellationToken: timeout.Token))
         {
-            await before.NextOfTypeAsync("ready", Step);
+            await before.ReadUntilAsync("ready", Step);
         }
 
         await upstream.StopAsync();
@@ -30,7 +30,7 @@ public sealed class UpstreamFailureTests
             var asked = Stopwatch.StartNew();
 
             // As an EventSource asks: Accept: text/event-stream.
-            await using var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, path), timeout.Token);
+            await using var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, path), cancellationToken: timeout.Token);
             var response = stream.Response;
             Assert.True(asked.Elapsed < TimeSpan.FromSeconds(5), $"The edge took {asked.Elapsed.TotalSeconds:F1} s to report the upstream down.");
             Assert.Contains(response.StatusCode, (HttpStatusCode[])[HttpStatusCode.BadGateway, HttpStatusCode.ServiceUnavailable]);
@@ -49,11 +49,11 @@ public sealed class UpstreamFailureTests
         while (true)
         {
             attempt++;
-            await using var stream = await client.OpenStreamAsync(new Uri(edge.HttpsUrl, $"/api/stream/metrics?id=after-{attempt}&events=1&every=50&hb=1000"), timeout.Token);
+            await using var stream = await SseConnection.ConnectAsync(client, new Uri(edge.HttpsUrl, $"/api/stream/metrics?id=after-{attempt}&events=1&every=50&hb=1000"), cancellationToken: timeout.Token);
             if (stream.Response.StatusCode == HttpStatusCode.OK)
             {
-                await stream.NextOfTypeAsync("ready", Step);
-                Assert.Equal("1", (await stream.NextOfTypeAsync("tick", Step)).Data);
+                await stream.ReadUntilAsync("ready", Step);
+                Assert.Equal("1", (await stream.ReadUntilAsync("tick", Step)).Data);
                 break;
             }
 

@@ -17,8 +17,7 @@ internal sealed class RedisServer : IAsyncDisposable
 {
     private static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly StringBuilder _output = new();
-    private Process? _process;
+    private ServerProcess? _process;
 
     private RedisServer(int port) => Port = port;
 
@@ -29,17 +28,8 @@ internal sealed class RedisServer : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>What redis-server printed, for failure messages.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    /// <summary>What the running redis-server printed, for failure messages.</summary>
+    public string Output => _process?.Output ?? string.Empty;
 
     public static string ServerPath =>
         Environment.GetEnvironmentVariable("REDIS_SERVER") is { Length: > 0 } configured ? configured
@@ -70,7 +60,7 @@ internal sealed class RedisServer : IAsyncDisposable
         if (_process is { } process)
         {
             _process = null;
-            await KillAsync(process);
+            await process.DisposeAsync();
         }
     }
 
@@ -82,12 +72,7 @@ internal sealed class RedisServer : IAsyncDisposable
 
     private async Task RunAsync(TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(ServerPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(ServerPath);
         foreach (var argument in (string[])[
             "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
             "--save", string.Empty, "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
@@ -96,10 +81,10 @@ internal sealed class RedisServer : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        Process process;
+        ServerProcess process;
         try
         {
-            process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {ServerPath}.");
+            process = ServerProcess.Start("redis-server", start);
         }
         catch (System.ComponentModel.Win32Exception exception)
         {
@@ -108,10 +93,6 @@ internal sealed class RedisServer : IAsyncDisposable
                 exception);
         }
 
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         _process = process;
 
         var deadline = Stopwatch.StartNew();
@@ -119,9 +100,9 @@ internal sealed class RedisServer : IAsyncDisposable
         {
             if (process.HasExited || deadline.Elapsed > timeout)
             {
-                _process = null;
-                await KillAsync(process);
-                throw new InvalidOperationException($"redis-server did not answer PING on port {Port} within {timeout.TotalSeconds:F0} s:\n{Output}");
+                var output = Output;
+                await StopAsync();
+                throw new InvalidOperationException($"redis-server did not answer PING on port {Port} within {timeout.TotalSeconds:F0} s:\n{output}");
             }
 
             await Task.Delay(20);
@@ -144,30 +125,6 @@ internal sealed class RedisServer : IAsyncDisposable
         catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException)
         {
             return false;
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
-    private static async Task KillAsync(Process process)
-    {
-        using (process)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: false);
-            }
-
-            await process.WaitForExitAsync();
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.ServerSentEvents;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -33,37 +32,13 @@ internal sealed class DevelopmentAccessTokens
         return $"{input}.{Base64Url(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(input)))}";
     }
 
-    /// <summary>
-    /// Opens <c>/api/stream/metrics</c> with a bearer token (and a <c>Last-Event-ID</c> to resume after, if given) and
-    /// yields its events until the stream ends or is cancelled.
-    /// </summary>
-    public static async IAsyncEnumerable<SseItem<string>> StreamAsync(
-        HttpClient edge,
-        string accessToken,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
-        long? lastEventId = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/stream/metrics")
-        {
-            // A hand-made request does not pick up the client's default version.
-            Version = edge.DefaultRequestVersion,
-            VersionPolicy = edge.DefaultVersionPolicy,
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        request.Headers.Accept.ParseAdd("text/event-stream");
-        if (lastEventId is { } resumeAfter)
-        {
-            request.Headers.TryAddWithoutValidation("Last-Event-ID", resumeAfter.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        using var response = await edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await foreach (var item in SseParser.Create(body).EnumerateAsync(cancellationToken))
-        {
-            yield return item;
-        }
-    }
+    /// <summary>Opens <c>/api/stream/metrics</c> with a bearer token (and a <c>Last-Event-ID</c> to resume after, if given).</summary>
+    public static Task<SseConnection> OpenStreamAsync(HttpClient edge, string accessToken, CancellationToken cancellationToken, long? lastEventId = null) =>
+        SseConnection.OpenAsync(
+            edge,
+            lastEventId: lastEventId?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            configure: request => request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken),
+            cancellationToken: cancellationToken);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.ServerSentEvents;
 using System.Net.Sockets;
 using System.Text;
 
@@ -74,21 +73,6 @@ public static class Clients
     /// </summary>
     public static Uri Raw(Uri baseUrl, string pathAndQuery) =>
         new(baseUrl.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
-
-    /// <summary>Opens an event stream and returns the response (headers read) and an event reader over its body.</summary>
-    public static async Task<SseResponse> OpenStreamAsync(this HttpClient client, Uri url, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
-    {
-        // A hand-made request does not inherit the client's default version.
-        using var request = new HttpRequestMessage(HttpMethod.Get, url)
-        {
-            Version = client.DefaultRequestVersion,
-            VersionPolicy = client.DefaultVersionPolicy,
-        };
-        request.Headers.Accept.ParseAdd("text/event-stream");
-        configure?.Invoke(request);
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        return new SseResponse(response, cancellationToken);
-    }
 }
 
 public sealed class ConnectionCounter
@@ -98,62 +82,6 @@ public sealed class ConnectionCounter
     public int Count => Volatile.Read(ref _count);
 
     public void Increment() => Interlocked.Increment(ref _count);
-}
-
-/// <summary>An open SSE response. Every read is bounded by a timeout.</summary>
-public sealed class SseResponse(HttpResponseMessage response, CancellationToken cancellationToken) : IAsyncDisposable
-{
-    private IAsyncEnumerator<SseItem<string>>? _events;
-
-    public HttpResponseMessage Response => response;
-
-    public async Task<SseItem<string>?> NextAsync(TimeSpan timeout)
-    {
-        if (_events is null)
-        {
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            _events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        }
-
-        return await _events.MoveNextAsync().AsTask().WaitAsync(timeout, cancellationToken) ? _events.Current : null;
-    }
-
-    /// <summary>Reads until an event of <paramref name="eventType"/>, skipping others (heartbeats).</summary>
-    public async Task<SseItem<string>> NextOfTypeAsync(string eventType, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
-            {
-                throw new TimeoutException($"No '{eventType}' event within {timeout}.");
-            }
-
-            var item = await NextAsync(remaining) ?? throw new InvalidOperationException($"The stream ended before a '{eventType}' event.");
-            if (item.EventType == eventType)
-            {
-                return item;
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_events is not null)
-        {
-            try
-            {
-                await _events.DisposeAsync();
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
-            {
-                // Tearing down a stream that the test already broke.
-            }
-        }
-
-        response.Dispose();
-    }
 }
 
 /// <summary>The three ways in: HTTP/1.1 on the probe port, HTTP/2 over TLS (browsers), h2c (Container Apps ingress).</summary>

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.RegularExpressions;
-using Tests.Shared;
 
 namespace Metrics.Api.Tests.Infrastructure;
 
@@ -9,12 +6,11 @@ namespace Metrics.Api.Tests.Infrastructure;
 /// Metrics.Api as a real process (<c>dotnet Metrics.Api.dll</c>), for what only a process shows:
 /// SIGTERM handling, exit time, console logs and OTLP export. Both endpoints bind 127.0.0.1:0.
 /// </summary>
-public sealed partial class MetricsApiProcess : IAsyncDisposable
+public sealed class MetricsApiProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly ServerProcess _process;
 
-    private MetricsApiProcess(Process process) => _process = process;
+    private MetricsApiProcess(ServerProcess process) => _process = process;
 
     public Uri Http1Address { get; private set; } = null!;
 
@@ -27,18 +23,12 @@ public sealed partial class MetricsApiProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
-    public string Output => string.Join('\n', _output);
+    public string Output => _process.Output;
 
     public static async Task<MetricsApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
         var appPath = Path.Combine(AppContext.BaseDirectory, "Metrics.Api.dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(ServerProcess.DotnetHost) { WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(appPath);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment[FileWatching.ReloadConfigOnChangeVariable] = "false";
@@ -59,45 +49,16 @@ public sealed partial class MetricsApiProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start Metrics.Api.");
-        var app = new MetricsApiProcess(process);
-        var listening = new ConcurrentQueue<Uri>();
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            app._output.Enqueue(e.Data);
-            if (ListeningOn().Match(e.Data) is { Success: true } match)
-            {
-                listening.Enqueue(new Uri(match.Groups[1].Value));
-            }
-            else if (e.Data.Contains("Application started", StringComparison.Ordinal))
-            {
-                started.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                app._output.Enqueue(e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        var app = new MetricsApiProcess(ServerProcess.Start("Metrics.Api", start));
+        IReadOnlyList<Uri> listening;
         try
         {
-            await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            listening = await app._process.WaitListeningAsync(TimeSpan.FromSeconds(30));
         }
-        catch (TimeoutException)
+        catch (InvalidOperationException)
         {
             await app.DisposeAsync();
-            throw new InvalidOperationException($"Metrics.Api did not start:\n{app.Output}");
+            throw;
         }
 
         foreach (var address in listening)
@@ -118,36 +79,9 @@ public sealed partial class MetricsApiProcess : IAsyncDisposable
     }
 
     /// <summary>What the container runtime sends on stop: SIGTERM, to this process only.</summary>
-    public void SendSigterm()
-    {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    public void SendSigterm() => _process.Signal("TERM");
 
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-    {
-        try
-        {
-            await _process.WaitForExitAsync().WaitAsync(timeout);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
-    private static partial Regex ListeningOn();
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

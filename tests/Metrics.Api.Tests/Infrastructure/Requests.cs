@@ -58,13 +58,12 @@ public static class Requests
         configure?.Invoke(request);
         using var timeout = new CancellationTokenSource(s_timeout);
         var stopwatch = Stopwatch.StartNew();
-        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        await using var answer = await SseConnection.SendAsync(client, request, timeout.Token);
         var elapsed = stopwatch.Elapsed;
+        var response = answer.Response;
         if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
         {
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-            await using var items = SseParser.Create(body).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
-            SseItem<string>? first = await items.MoveNextAsync() ? items.Current : null;
+            var first = await answer.ReadAsync(s_timeout);
             return new Answer(response.StatusCode, response.Headers, response.Content.Headers, string.Empty, first, elapsed);
         }
 

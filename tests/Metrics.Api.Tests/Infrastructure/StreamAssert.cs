@@ -5,7 +5,7 @@ using Metrics.Api.Streaming;
 namespace Metrics.Api.Tests.Infrastructure;
 
 /// <summary>Checks on an open stream for tests that move a fake clock (which also fires the heartbeat timer).</summary>
-public static class StreamAssert
+internal static class StreamAssert
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
