@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Tests.Shared;
 
 namespace LoadTool;
 
@@ -77,8 +78,8 @@ public sealed class H2Connection : IAsyncDisposable
     }
 
     /// <summary>Benchmark certificates are self-signed: exactly the pinned one is accepted ("any": every one).</summary>
-    public static bool Accepts(X509Certificate? certificate, string? pinnedSha256) => pinnedSha256 == "any" || (certificate is not null
-        && string.Equals(Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData())), pinnedSha256, StringComparison.OrdinalIgnoreCase));
+    public static bool Accepts(X509Certificate? certificate, string? pinnedSha256) =>
+        pinnedSha256 == "any" || (pinnedSha256 is not null && SelfSignedCertificate.Matches(certificate, pinnedSha256));
 
     /// <summary>Sends a GET for <paramref name="pathAndQuery"/> on a new stream of this connection, read by <paramref name="sse"/>.</summary>
     public async Task OpenAsync(SseSubscription sse, string pathAndQuery, string? bearer, CancellationToken cancellationToken)

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
+using Tests.Shared;
 
 namespace LoadTool;
 /// <summary>
@@ -52,7 +52,8 @@ public sealed class Targets(SuiteOptions options)
     public async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook, int? streamsPerConnection = null, bool perfMaps = false)
     {
         var spc = streamsPerConnection ?? options.StreamsPerConnection;
-        _certificateSha256 ??= CreateCertificate(_certificates);
+        // The one self-signed certificate of the bench: bench.pfx for Kestrel, bench.crt/bench.key for nginx.
+        _certificateSha256 ??= SelfSignedCertificate.WriteTo(_certificates, "bench", CertificatePassword, TimeSpan.FromDays(2));
         LoadOptions Load(Uri url, AuthMode auth, bool http1 = false) => new()
         {
             Url = url, Http1 = http1, StreamsPerConnection = spc, OpenConcurrency = options.OpenConcurrency, OpenTimeoutSeconds = options.OpenTimeoutSeconds,
@@ -223,24 +224,6 @@ public sealed class Targets(SuiteOptions options)
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var line = (await client.GetStringAsync(status)).Split('\n').FirstOrDefault(l => l.StartsWith("subscribers:", StringComparison.Ordinal));
         return line is null ? null : [int.Parse(line["subscribers:".Length..].Trim(), CultureInfo.InvariantCulture)];
-    }
-
-    /// <summary>The one self-signed certificate of the bench (RSA 2048, localhost and 127.0.0.1): PFX for Kestrel, PEM for nginx.</summary>
-    private static string CreateCertificate(string dir)
-    {
-        Directory.CreateDirectory(dir);
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("localhost");
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(2));
-        File.WriteAllBytes(Path.Combine(dir, "bench.pfx"), certificate.Export(X509ContentType.Pfx, CertificatePassword));
-        File.WriteAllText(Path.Combine(dir, "bench.crt"), certificate.ExportCertificatePem());
-        File.WriteAllText(Path.Combine(dir, "bench.key"), key.ExportPkcs8PrivateKeyPem());
-        return Convert.ToHexString(SHA256.HashData(certificate.RawData));
     }
 }
 
