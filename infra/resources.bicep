@@ -284,6 +284,8 @@ module edgeProxy 'modules/container-app.bicep' = {
         // Same names as under the AppHost (WithReference(dashboardWeb)), with the Aspire 13 style duplicate.
         { name: 'services__dashboard-web__http__0', value: dashboardWebHttpUrl }
         { name: 'DASHBOARD_WEB_HTTP', value: dashboardWebHttpUrl }
+        // As the AppHost sets it: a shared ArrayPool deep enough for an event burst over thousands of streams.
+        { name: 'DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION', value: '4096' }
       ],
       otelEnv(edgeProxyName, otlpEndpoint, otlpProtocol)
     )

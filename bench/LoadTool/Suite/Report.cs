@@ -298,26 +298,15 @@ public static class ReportWriter
     private static void WriteMethod(StringBuilder md, SuiteResults run) => md.AppendLine($"""
         ## Method
 
-        - **Load client** (`bench/LoadTool`), the same for every target: HTTP/2 (h2c, or TLS with ALPN h2 for the edge and nchan-h2) through a minimal HTTP/2 frame reader with one read loop per connection and the stated number of streams on each connection; nchan-h1 through a minimal HTTP/1.1 reader, one connection per stream, waiting with a zero-byte read (no buffer held by an idle stream). Both hand the bytes to one SSE parser that works in place (no string or object per event). Latencies go into per-thread log-linear histograms (≤ 1.6 % bucket error). The load runs in worker processes of its own, so its CPU and memory are reported apart; HTTP/1.1 loads that need more file descriptors than one process may hold are split over several workers, connecting from 127.0.0.1–127.0.0.8.
-        - **Latency**: receive time (the client's `DateTime.UtcNow` when the bytes were read) − the event's `timestamp` (unix milliseconds, written by the publisher when the sample is taken; same clock, same machine). Timestamps are whole milliseconds, so every latency carries up to 1 ms of rounding up — the same for every server. For Metrics.Api the timestamp is taken before the sample is collected and serialized; for nchan before the POST; for the naive server in each client's loop, so its latency has no fan-out in it at all (each client gets its own sample).
-        - **Delivered events/s**: data events (`event: metrics`) received by all streams inside the window ÷ window length. First frame = the first event or comment of a stream (`ready` for Metrics.Api, nchan's `: hi` comment, the naive server's first sample), timed from the request's start.
-        - **Server CPU**: utime + stime from `/proc/PID/stat` of the server processes and their descendants (nginx workers), over the window, in cores. **RSS**: `VmRSS` summed over the same processes; PSS (`smaps_rollup`) is shown too because nginx's workers share memory. *Marginal* RSS per stream = (RSS with all streams − RSS with half) ÷ the second half: the cost of one more stream without one-off costs (JIT, pools, first connection). *Total* = (RSS with all streams − RSS before any stream) ÷ streams. RSS is read as is, without forcing a GC (.NET servers run their default server GC): it includes heap the GC has not yet returned.
-        - **Churn**: W3 reads CPU during the idle period after the churn, compared with the idle CPU before it, and asks each server how many streams it counts open (Metrics.Api: `streams.open` in its own sample, minus the probe; nchan: `nchan_stub_status`; the naive server cannot say).
-        - **Fairness**: every server is started fresh per scenario and warmed first (up to 100 streams held for {run.Settings.WarmupEvents} events at the scenario's rate, at least the settle time: tiered compilation needs ~65 events to reach the final code of what runs once per event, so the JIT's tier-up happens before any window); all run on 127.0.0.1 on the same cores as the client; HTTP/2 servers all allow the same streams per connection; nchan has the same 15 s heartbeat as Metrics.Api; nginx runs 2 workers (one per core). Ours pay for JWT validation, per-user limits and the edge's extra hop; the peers do none of that.
-
-        Published figures from the peers' own material, for context only (different machines and methods: Centrifugo's and Mercure's documentation, nchan's README): Centrifugo ~11 KB per idle WebSocket tuned (27 KB default); Mercure 40,000 SSE connections on one t3.micro; nchan "300K subscribers per second" (internal fan-out time only).
+        How each figure is taken (latency, delivered events, first frame, CPU, RSS marginal and total, churn), the one load
+        client and the fairness rules: [bench/README.md](../bench/README.md#how-each-figure-is-taken). In this run every server
+        was warmed for {run.Settings.WarmupEvents} events before any window (tiered compilation reaches its final code after ~65).
 
         ## Reproduce
 
-        ```sh
-        bench/run.sh            # full scale: W1 1k/5k/10k/20k, W2 1k × 10–400/s, W3 10k cycles
-        bench/run.sh --quick    # validation scale: ≤ 1,000 streams, a few seconds per scenario
-        bench/run.sh --profile  # adds CPU (perf) and memory (dotnet-gcdump) profiles of the .NET processes under load
-        ```
-
-        `run.sh` installs nginx + libnginx-mod-nchan (apt) if missing, builds Metrics.Api, Edge.Proxy and the bench projects in Release, raises `ulimit -n` as far as the machine allows, runs `LoadTool suite`, and kills every process it started when it ends, fails or is interrupted. Options after `--` go to the suite, e.g. `bench/run.sh --quick -- --targets edge,nchan-h2 --scenarios w1`; `bench/run.sh --help` lists them. The load tool alone: `dotnet bench/LoadTool/bin/Release/net10.0/LoadTool.dll --help`.
-
-        This run: `LoadTool {run.CommandLine}`
+        `bench/run.sh` (full scale), `bench/run.sh --quick` (validation scale), `--profile` (perf and dotnet-gcdump), options
+        after `--` (`bench/run.sh --help`). It installs nginx + nchan (and redis-server for `edge-redis`) with apt when missing,
+        builds in Release and kills every process it started when it ends. This run: `LoadTool {run.CommandLine}`
 
         """);
 

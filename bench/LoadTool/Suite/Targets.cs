@@ -94,6 +94,7 @@ public sealed class Targets(SuiteOptions options)
                 // The dashboard route is not exercised; the edge only needs a resolvable destination for it.
                 ["services__dashboard-web__http__0"] = upstreamHttp.ToString(),
                 ["Edge__Server__Http2MaxStreamsPerConnection"] = Math.Max(100, spc).ToString(CultureInfo.InvariantCulture),
+                ["DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION"] = "4096", // as the AppHost sets it
             }, options.EdgeEnv);
             var (http1, h2c) = await SplitAsync(edge);
             return (edge, http1, h2c, edge.ListeningOn.Single(u => u.Scheme == Uri.UriSchemeHttps));
