@@ -16,7 +16,7 @@ namespace Metrics.Api.Streaming;
 /// <para>Hand-rolled rather than a <c>Channel</c> per stream: one lock, one small ring that grows only while a
 /// client lags, and the reader's wait is this object (no allocation per wait).</para>
 /// </remarks>
-public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>
+public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>, IThreadPoolWorkItem
 {
     private const int NotEnded = -1;
     private const int InitialQueueSize = 4;
@@ -25,7 +25,11 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>
     private readonly Action? _abortTransport;
     private readonly Lock _lock = new();
     private readonly int _capacity;
-    private ManualResetValueTaskSourceCore<bool> _wakeUp = new() { RunContinuationsAsynchronously = true };
+    // The writer is woken by a work item on the thread pool's global queue and runs there (this subscription is the
+    // work item: no allocation). The core's own asynchronous continuations go to the waker's local queue: a fan-out's
+    // 10,000 writers would wait behind the publisher's thread and be stolen one by one.
+    private ManualResetValueTaskSourceCore<bool> _wakeUp = new() { RunContinuationsAsynchronously = false };
+    private bool _wakeResult;
     private StreamEvent[] _ring = new StreamEvent[InitialQueueSize];
     private int _head;
     private int _count;
@@ -100,7 +104,7 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>
 
         if (wake)
         {
-            _wakeUp.SetResult(false);
+            Wake(false);
         }
 
         return true;
@@ -229,7 +233,7 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>
 
         if (wake)
         {
-            _wakeUp.SetResult(true);
+            Wake(true);
         }
 
         return skipped > 0 ? Offer.Compacted : Offer.Queued;
@@ -288,6 +292,14 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>
         _ring = larger;
         _head = 0;
     }
+
+    private void Wake(bool result)
+    {
+        _wakeResult = result;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute() => _wakeUp.SetResult(_wakeResult);
 
     bool IValueTaskSource<bool>.GetResult(short token) => _wakeUp.GetResult(token);
 
