@@ -65,7 +65,11 @@ internal sealed class TestSystem : IAsyncDisposable
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
 
-    /// <summary>The running replicas of a resource, once <paramref name="count"/> of them run.</summary>
+    /// <summary>
+    /// The running replicas of a resource, once <paramref name="count"/> of them run and each answers on its own port.
+    /// DCP reports a replica running when its process starts; its proxy sends a new connection to a replica not yet
+    /// listening to another one, so a test that opens connections before then finds every one on the first replica.
+    /// </summary>
     public async Task<IReadOnlyList<Replica>> ReplicasAsync(string resource, int count = 1)
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
@@ -88,6 +92,11 @@ internal sealed class TestSystem : IAsyncDisposable
 
             if (replicas.Count == count)
             {
+                foreach (var running in replicas.Values)
+                {
+                    await running.WaitUntilListeningAsync(timeout.Token);
+                }
+
                 return [.. replicas.Values];
             }
         }
@@ -107,6 +116,29 @@ internal sealed record Replica(string ResourceId, int LauncherProcessId, IReadOn
 {
     /// <summary>The service's own process: DCP starts projects with <c>dotnet run --no-build</c>, which starts the app.</summary>
     public int ServiceProcessId => ProcFs.Descendants(LauncherProcessId).DefaultIfEmpty(LauncherProcessId).Max();
+
+    /// <summary>Until the replica answers HTTP on its own port (any status: listening is what counts).</summary>
+    public async Task WaitUntilListeningAsync(CancellationToken cancellationToken)
+    {
+        if (!Environment.TryGetValue("Kestrel__Endpoints__http__Url", out var url))
+        {
+            return;
+        }
+
+        using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/health", UriKind.Relative), cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+            }
+        }
+    }
 
     public static Replica? From(ResourceEvent update)
     {
