@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using AppHost.Tests.Infrastructure;
@@ -95,9 +94,9 @@ public sealed partial class AppHostProcessTests
                 ServerProcess.DotnetHost, "run", "--project", "AppHost", "--no-build", "--",
                 // Every port chosen at random, the edge's and the dashboard's too: a developer's AppHost may be running.
                 "--DcpPublisher:RandomizePorts=true",
-                $"--ASPNETCORE_URLS=https://localhost:{FreePort()}",
-                $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=https://localhost:{FreePort()}",
-                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=https://localhost:{FreePort()}",
+                $"--ASPNETCORE_URLS=https://localhost:{LoopbackPort.Free()}",
+                $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=https://localhost:{LoopbackPort.Free()}",
+                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=https://localhost:{LoopbackPort.Free()}",
             ])
             {
                 WorkingDirectory = repository,
@@ -141,13 +140,6 @@ public sealed partial class AppHostProcessTests
                 {
                 }
             }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
         [GeneratedRegex(@"Live dashboard \(edge, HTTPS \+ HTTP/2\): (?<url>https://\S+)")]

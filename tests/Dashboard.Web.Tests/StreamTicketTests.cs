@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Dashboard.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Tests.Shared;
 
 namespace Dashboard.Web.Tests;
 
@@ -126,7 +126,7 @@ public sealed class StreamTicketTests
     [Fact]
     public async Task MetricsApiDown_Is502ProblemJson_Promptly()
     {
-        var closedPort = FreeLoopbackPort();
+        var closedPort = LoopbackPort.Free();
         await using var app = DashboardApp.Start(settings: [.. _issuer.AsSettings(), new("services:metrics-api:http:0", $"http://127.0.0.1:{closedPort}")]);
         using var browser = app.CreateBrowser();
         var token = await browser.SignInAsync("ada");
@@ -204,12 +204,5 @@ public sealed class StreamTicketTests
         using var grace = app.CreateBrowser();
         using var graceResponse = await grace.PostAsync("/bff/stream-ticket", null, await grace.SignInAsync("grace"));
         Assert.Equal(HttpStatusCode.OK, graceResponse.StatusCode);
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

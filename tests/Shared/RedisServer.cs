@@ -41,7 +41,7 @@ internal sealed class RedisServer : IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            var server = new RedisServer(FreePort());
+            var server = new RedisServer(LoopbackPort.Free());
             try
             {
                 await server.RunAsync(timeout ?? DefaultStartTimeout);
@@ -126,12 +126,5 @@ internal sealed class RedisServer : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
