@@ -27,10 +27,10 @@ public static class Profiler
         }
 
 
-        var (code, output) = await Child.RunAsync(Perf, ["record", "-F", "499", "-g", "-p", pid.ToString(s_c), "-o", stem + ".perf.data", "--", "sleep", options.ProfileSeconds.ToString(s_c)],
+        var (code, output) = await Registry.RunAsync(Perf, ["record", "-F", "499", "-g", "-p", pid.ToString(s_c), "-o", stem + ".perf.data", "--", "sleep", options.ProfileSeconds.ToString(s_c)],
             TimeSpan.FromSeconds(options.ProfileSeconds + 60));
         string Report(string sort, string limit) =>
-            string.Join('\n', Child.RunAsync(Perf, ["report", "-i", stem + ".perf.data", "--stdio", "--no-children", "-g", "none", "--sort", sort, "--percent-limit", limit], TimeSpan.FromSeconds(120))
+            string.Join('\n', Registry.RunAsync(Perf, ["report", "-i", stem + ".perf.data", "--stdio", "--no-children", "-g", "none", "--sort", sort, "--percent-limit", limit], TimeSpan.FromSeconds(120))
                 .Result.Output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Take(sort == "dso" ? 20 : 30).Select(l => l.TrimEnd()));
         var summary = code != 0 ? $"perf record failed ({code}): {output.Trim()}"
             : "CPU samples by module:\n" + Report("dso", "1") + "\n\nCPU samples by symbol (≥ 0.7 %):\n" + Report("dso,sym", "0.7");
@@ -44,12 +44,12 @@ public static class Profiler
         var file = Path.Combine(options.ResultsDir, "profiles", $"{target}-{label}-{processName}.gcdump");
         if (!File.Exists(gcdump)) return null;
         var rssBefore = ProcStats.ResidentBytes(pid);
-        var (code, output) = await Child.RunAsync(gcdump, ["collect", "-p", pid.ToString(s_c), "-o", file], TimeSpan.FromSeconds(120));
+        var (code, output) = await Registry.RunAsync(gcdump, ["collect", "-p", pid.ToString(s_c), "-o", file], TimeSpan.FromSeconds(120));
         await Task.Delay(1000);
         var rssAfter = ProcStats.ResidentBytes(pid);
         if (code != 0 || !File.Exists(file)) return $"dotnet-gcdump collect failed ({code}): {output.Trim()}";
 
-        var report = (await Child.RunAsync(gcdump, ["report", file], TimeSpan.FromSeconds(120))).Output;
+        var report = (await Registry.RunAsync(gcdump, ["report", file], TimeSpan.FromSeconds(120))).Output;
         var heap = Number(report.Split('\n').FirstOrDefault(l => l.Contains("GC Heap bytes", StringComparison.Ordinal))?.Trim().Split(' ')[0]);
         var text = new StringBuilder(string.Create(s_c, $"""
             {streams:N0} streams open. Live GC heap {heap / 1048576.0:F1} MiB ({heap / 1024.0 / Math.Max(1, streams):F1} KiB per stream, fixed costs included); RSS {rssBefore / 1048576.0:F1} MiB before the dump's full GC, {rssAfter / 1048576.0:F1} MiB after.

@@ -26,9 +26,9 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         var halfSample = half is null ? null : ProcStats.Sample(running.Pids);
         var opened = await workers.OpenAsync(streams - (half is null ? 0 : streams / 2), OpenLimit);
         await Task.Delay(Settle);
-        var (full, redis) = (ProcStats.Sample(running.Pids), running.Redis is { } r ? ProcStats.Sample([r.Pid]) : null);
+        var (full, redis) = (ProcStats.Sample(running.Pids), running.Redis is { } r ? ProcStats.Sample([r.Id]) : null);
         var measured = await workers.MeasureAsync(scenario switch { "Hop" => options.HopSeconds, "W2" => options.W2Seconds, _ => options.W1Seconds });
-        var (end, redisEnd) = (ProcStats.Sample(running.Pids), running.Redis is { } re ? ProcStats.Sample([re.Pid]) : null);
+        var (end, redisEnd) = (ProcStats.Sample(running.Pids), running.Redis is { } re ? ProcStats.Sample([re.Id]) : null);
         return new ScenarioResult
         {
             // Rate: events each stream hears per second — with replicas on Redis, every replica's samples reach every stream.
@@ -113,13 +113,13 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         await Task.Delay(Settle);
         var processes = running.Servers.Select(s => (Name: s.Name == "edge-proxy" ? "Edge.Proxy" : "Metrics.Api", Server: s)).ToList();
         var measuring = workers.MeasureAsync(options.ProfileSeconds + 2);
-        var profiles = await Task.WhenAll(processes.Select(p => Profiler.CollectAsync(options, target, p.Name, p.Server.Pid, label)));
+        var profiles = await Task.WhenAll(processes.Select(p => Profiler.CollectAsync(options, target, p.Name, p.Server.Id, label)));
         await measuring;
         // Last, because it forces a full GC: what the heap holds per open stream, and how much RSS a GC gives back.
         var withHeaps = new List<ProfileResult>();
         foreach (var profile in profiles.OfType<ProfileResult>())
         {
-            var pid = processes.Single(p => p.Name == profile.Process).Server.Pid;
+            var pid = processes.Single(p => p.Name == profile.Process).Server.Id;
             withHeaps.Add(profile with { Heap = await Profiler.HeapAsync(options, target, profile.Process, pid, label, streams) });
             File.Delete($"/tmp/perf-{pid}.map");
             File.Delete($"/tmp/perfinfo-{pid}.map");

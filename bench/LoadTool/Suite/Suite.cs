@@ -216,7 +216,7 @@ public static class Machine
 {
     public static MachineInfo Collect(SuiteOptions options)
     {
-        string? Run(string file, params string[] args) => Child.RunAsync(file, args, TimeSpan.FromSeconds(10)).Result is (0, var output) ? output.Trim() : null;
+        string? Run(string file, params string[] args) => Registry.RunAsync(file, args, TimeSpan.FromSeconds(10)).Result is (0, var output) ? output.Trim() : null;
         string? Value(string file, string key) => File.Exists(file)
             ? File.ReadLines(file).Select(l => l.Split(':', 2)).FirstOrDefault(p => p.Length == 2 && p[0].Trim() == key)?[1].Trim() : null;
         var os = File.Exists("/etc/os-release") ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?[12..].Trim('"') : null;

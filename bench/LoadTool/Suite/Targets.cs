@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Tests.Shared;
@@ -10,15 +9,15 @@ namespace LoadTool;
 /// A target running: the load's options, the measured processes, every process started (stopped last to first), the open streams
 /// each Metrics.Api replica reports, redis-server (edge-redis; measured apart), and how many publishers each stream hears (replicas).
 /// </summary>
-public sealed record RunningTarget(LoadOptions Load, IReadOnlyList<Child> Servers, IReadOnlyList<Child> Started, IAsyncDisposable? Publisher = null,
-    Func<Task<int[]?>>? ReportedOpenStreams = null, Child? Redis = null, int Sources = 1) : IAsyncDisposable
+internal sealed record RunningTarget(LoadOptions Load, IReadOnlyList<ServerProcess> Servers, IReadOnlyList<ServerProcess> Started, IAsyncDisposable? Publisher = null,
+    Func<Task<int[]?>>? ReportedOpenStreams = null, ServerProcess? Redis = null, int Sources = 1) : IAsyncDisposable
 {
-    public IReadOnlyList<int> Pids => [.. Servers.Select(s => s.Pid)];
+    public IReadOnlyList<int> Pids => [.. Servers.Select(s => s.Id)];
 
     public async ValueTask DisposeAsync()
     {
         if (Publisher is not null) await Publisher.DisposeAsync();
-        foreach (var child in Started.Reverse()) await child.DisposeAsync();
+        await Registry.StopAsync(Started);
     }
 }
 
@@ -49,7 +48,7 @@ public sealed class Targets(SuiteOptions options)
     /// <summary>Starts <paramref name="name"/> publishing <paramref name="rate"/> events/s; stops what it started if a part fails.</summary>
     /// <param name="publishHook">Metrics.Api publishes through bench/PublishHook (any rate) instead of its sampler (≤ 10/s).</param>
     /// <param name="perfMaps">Profile pass: .NET services write perf maps (DOTNET_PerfMapEnabled) so perf can name JIT-compiled frames.</param>
-    public async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook, int? streamsPerConnection = null, bool perfMaps = false)
+    internal async Task<RunningTarget> StartAsync(string name, double rate, bool publishHook, int? streamsPerConnection = null, bool perfMaps = false)
     {
         var spc = streamsPerConnection ?? options.StreamsPerConnection;
         // The one self-signed certificate of the bench: bench.pfx for Kestrel, bench.crt/bench.key for nginx.
@@ -60,8 +59,8 @@ public sealed class Targets(SuiteOptions options)
             SourceAddresses = http1 ? 8 : 1, // HTTP/1.1 holds a port per stream: spread the client over 127.0.0.1-8
             Auth = auth, StreamsPerUser = options.StreamsPerUser, JwtKey = _jwtKey, PinnedCertificateSha256 = url.Scheme == Uri.UriSchemeHttps ? _certificateSha256 : null,
         };
-        var started = new List<Child>();
-        async Task<Child> StartDotnetAsync(string process, string project, Dictionary<string, string?> env, IEnumerable<string>? extra = null)
+        var started = new List<ServerProcess>();
+        async Task<(ServerProcess Server, IReadOnlyList<Uri> Listening)> StartDotnetAsync(string process, string project, Dictionary<string, string?> env, IEnumerable<string>? extra = null)
         {
             (env["Logging__LogLevel__Default"], env["Logging__LogLevel__Microsoft.Hosting.Lifetime"]) = ("Warning", "Information");
             foreach (var pair in extra ?? [])
@@ -73,13 +72,12 @@ public sealed class Targets(SuiteOptions options)
             // W^X double-maps JIT code through memfd, which perf cannot match with the perf map.
             if (perfMaps) (env["DOTNET_PerfMapEnabled"], env["DOTNET_EnableWriteXorExecute"]) = ("1", "0");
             var dll = project == "emitter" ? typeof(Targets).Assembly.Location : options.Dll(project);
-            var child = Child.Start(process, options.Dotnet, project == "emitter" ? [dll, "emitter", "--interval-ms", options.HopIntervalMs.ToString(CultureInfo.InvariantCulture)] : [dll], env, Path.GetDirectoryName(dll));
-            started.Add(child);
-            await child.WaitListeningAsync(TimeSpan.FromSeconds(60));
-            return child;
+            var server = Registry.Start(process, options.Dotnet, project == "emitter" ? [dll, "emitter", "--interval-ms", options.HopIntervalMs.ToString(CultureInfo.InvariantCulture)] : [dll], env, Path.GetDirectoryName(dll));
+            started.Add(server);
+            return (server, await server.WaitListeningAsync(TimeSpan.FromSeconds(60)));
         }
 
-        async Task<(Child Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(IReadOnlyList<Uri> upstreamsH2c, Uri upstreamHttp)
+        async Task<(ServerProcess Edge, Uri Http1, Uri H2c, Uri Https)> StartEdgeAsync(IReadOnlyList<Uri> upstreamsH2c, Uri upstreamHttp)
         {
             var env = upstreamsH2c.Select((u, i) => KeyValuePair.Create($"services__metrics-api__h2c__{i}", (string?)u.ToString())).ToDictionary(); // one destination each
             var edge = await StartDotnetAsync("edge-proxy", "Edge.Proxy", new(env)
@@ -97,7 +95,7 @@ public sealed class Targets(SuiteOptions options)
                 ["DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION"] = "4096", // as the AppHost sets it
             }, options.EdgeEnv);
             var (http1, h2c) = await SplitAsync(edge);
-            return (edge, http1, h2c, edge.ListeningOn.Single(u => u.Scheme == Uri.UriSchemeHttps));
+            return (edge.Server, http1, h2c, edge.Listening.Single(u => u.Scheme == Uri.UriSchemeHttps));
         }
 
         try
@@ -105,7 +103,7 @@ public sealed class Targets(SuiteOptions options)
             if (name.StartsWith("hop-", StringComparison.Ordinal))
             {
                 var emitter = await StartDotnetAsync("emitter", "emitter", []);
-                var (h1, h2c) = (emitter.ListeningOn[0], emitter.ListeningOn[1]);
+                var (h1, h2c) = (emitter.Listening[0], emitter.Listening[1]);
                 var edge = name.StartsWith("hop-edge", StringComparison.Ordinal) ? await StartEdgeAsync([h2c], h1) : default;
                 var url = name switch { "hop-direct-h1" => h1, "hop-direct-h2c" => h2c, "hop-edge-h1" => edge.Http1, "hop-edge-h2c" => edge.H2c, _ => edge.Https };
                 return new RunningTarget(Load(new Uri(url, "/api/stream/bench"), AuthMode.None, name.EndsWith("h1", StringComparison.Ordinal)), edge.Edge is { } e ? [e] : [], started);
@@ -114,13 +112,13 @@ public sealed class Targets(SuiteOptions options)
             if (name.StartsWith("nchan", StringComparison.Ordinal))
             {
                 var dir = Path.Combine(options.ResultsDir, "nginx", Guid.NewGuid().ToString("N")[..8]);
-                var (h1, h2) = (FreePort(), FreePort());
+                var (h1, h2) = (LoopbackPort.Free(), LoopbackPort.Free()); // nginx cannot report an OS-chosen port
                 var config = NchanPublisher.WriteConfig(dir, options.NchanModule, h1, h2, _certificates, spc, Machine.OpenFilesLimit());
-                var nginx = Child.Start("nginx", options.Nginx, ["-c", config, "-p", dir + "/", "-e", Path.Combine(dir, "error.log")], directory: dir);
+                var nginx = Registry.Start("nginx", options.Nginx, ["-c", config, "-p", dir + "/", "-e", Path.Combine(dir, "error.log")], directory: dir);
                 started.Add(nginx);
-                await nginx.WaitListeningAsync(TimeSpan.FromSeconds(20), h1, h2);
+                await nginx.WaitForPortsAsync(TimeSpan.FromSeconds(20), h1, h2);
                 await Task.Delay(200); // let the master fork its workers, then record them for run.sh's clean-up
-                foreach (var pid in ProcStats.WithDescendants([nginx.Pid]).Skip(1)) Registry.Record(pid);
+                foreach (var pid in ProcStats.WithDescendants([nginx.Id]).Skip(1)) Registry.Record(pid);
                 return new RunningTarget(Load(new Uri(name == "nchan-h2" ? $"https://127.0.0.1:{h2}/sub" : $"http://127.0.0.1:{h1}/sub"), AuthMode.None, name == "nchan-h1"), [nginx], started,
                     new NchanPublisher(new Uri($"http://127.0.0.1:{h1}/pub"), rate), () => NchanSubscribersAsync(new Uri($"http://127.0.0.1:{h1}/nchan_status")));
             }
@@ -136,7 +134,7 @@ public sealed class Targets(SuiteOptions options)
                     ["Kestrel__Limits__MaxConcurrentConnections"] = "100000",
                     ["IntervalMs"] = (1000 / rate).ToString(CultureInfo.InvariantCulture),
                 });
-                return new RunningTarget(Load(new Uri(naive.ListeningOn[0], "/sse"), AuthMode.None), [naive], started);
+                return new RunningTarget(Load(new Uri(naive.Listening[0], "/sse"), AuthMode.None), [naive.Server], started);
             }
 
             var env = new Dictionary<string, string?>
@@ -158,13 +156,13 @@ public sealed class Targets(SuiteOptions options)
                 env["Streaming__Sampler__Interval"] = TimeSpan.FromSeconds(1 / rate).ToString("c", CultureInfo.InvariantCulture); // the sampler's own bound: ≥ 100 ms
 
             // edge-redis: a fresh, private, memory-only redis-server (OS-chosen free port on 127.0.0.1, random password, no RDB or AOF).
-            var (port, password) = (FreePort(), Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
-            var redis = name != "edge-redis" ? null : Child.Start("redis-server", options.RedisServer,
+            var (port, password) = (LoopbackPort.Free(), Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
+            var redis = name != "edge-redis" ? null : Registry.Start("redis-server", options.RedisServer,
                 ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--requirepass", password], directory: options.ResultsDir);
             if (redis is not null)
             {
                 started.Add(redis);
-                await redis.WaitListeningAsync(TimeSpan.FromSeconds(20), port);
+                await redis.WaitForPortsAsync(TimeSpan.FromSeconds(20), port);
                 (env["Streaming__Backplane"], env["ConnectionStrings__redis"]) = ("Redis", $"127.0.0.1:{port},password={password}");
             }
 
@@ -185,17 +183,17 @@ public sealed class Targets(SuiteOptions options)
         }
         catch
         {
-            foreach (var child in Enumerable.Reverse(started)) await child.DisposeAsync();
+            await Registry.StopAsync(started);
             throw;
         }
     }
 
     /// <summary>Kestrel reports both cleartext endpoints; the HTTP/2-only one (h2c) is the one an HTTP/1.1 request cannot use.</summary>
-    private static async Task<(Uri Http1, Uri H2c)> SplitAsync(Child server)
+    private static async Task<(Uri Http1, Uri H2c)> SplitAsync((ServerProcess Server, IReadOnlyList<Uri> Listening) server)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var (http1, h2c) = ((Uri?)null, (Uri?)null);
-        foreach (var address in server.ListeningOn.Where(u => u.Scheme == Uri.UriSchemeHttp))
+        foreach (var address in server.Listening.Where(u => u.Scheme == Uri.UriSchemeHttp))
         {
             try
             {
@@ -209,15 +207,7 @@ public sealed class Targets(SuiteOptions options)
         }
 
         return http1 is not null && h2c is not null ? (http1, h2c)
-            : throw new InvalidOperationException($"{server.Name}: cannot tell HTTP/1.1 from h2c among {string.Join(", ", server.ListeningOn)}.");
-    }
-
-    /// <summary>A port the OS says is free now (nginx cannot report an OS-chosen port).</summary>
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+            : throw new InvalidOperationException($"{server.Server.Name}: cannot tell HTTP/1.1 from h2c among {string.Join(", ", server.Listening)}.");
     }
 
     private static async Task<int[]?> NchanSubscribersAsync(Uri status)
