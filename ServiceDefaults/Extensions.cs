@@ -82,6 +82,8 @@ public static class Extensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            // A collector that is down must not hold the stop for the exporter's retries (10 s).
+            builder.Services.AddHostedService<TelemetryFlushOnStop>();
         }
 
         return builder;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using AppHost.Tests.Infrastructure;
+using Aspire.Hosting.ApplicationModel;
 using StackExchange.Redis;
 
 namespace AppHost.Tests;
@@ -27,6 +28,7 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
         // A stream through the edge: its replica says who it is; the samples of both replicas arrive on it, one log.
         string servedBy;
         Replica serving;
+        Task<ExecuteCommandResult> stopping;
         await using (var first = await DevelopmentAccessTokens.OpenStreamAsync(edge, token, timeout.Token))
         {
             servedBy = InstanceOf(await first.ReadUntilAsync("ready", Timeout.InfiniteTimeSpan));
@@ -37,13 +39,9 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
                 sampleSources.Add(InstanceOf(sample));
             }
 
-            // Its replica stops, as a platform stops one (SIGTERM; ResourceCommands' stop gives up on a replica whose
-            // shutdown takes over ~12 s here, see the note in docs): the stream ends with its farewell.
+            // Its replica is stopped as the Aspire dashboard's Stop does it: the stream ends with its farewell.
             serving = Assert.Single(replicas, r => r.Environment["OTEL_RESOURCE_ATTRIBUTES"].Contains(servedBy, StringComparison.Ordinal));
-            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", serving.ServiceProcessId.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync(timeout.Token);
-            }
+            stopping = system.App.ResourceCommands.ExecuteCommandAsync(serving.ResourceId, KnownResourceCommands.StopCommand, timeout.Token);
 
             try
             {
@@ -62,6 +60,8 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output)
             }
         }
 
+        var stopped = await stopping;
+        Assert.True(stopped.Success, stopped.Message);
         await ProcFs.WaitUntilGoneAsync([serving.ServiceProcessId], TimeSpan.FromSeconds(60));
         output.WriteLine($"{servedBy} stopped; {received.Count} events so far");
 

@@ -1,7 +1,10 @@
+using System.Diagnostics;
+using System.Net;
 using Metrics.Api.Streaming;
 using Metrics.Api.Tests.Infrastructure;
 using Metrics.Api.Tests.Otlp;
 using Metrics.Api.Tests.Otlp.Metrics;
+using Tests.Shared;
 
 namespace Metrics.Api.Tests;
 
@@ -75,6 +78,38 @@ public class OtlpExportTests
             "the final export counts one shutdown");
 
         await streams[2].DisposeAsync();
+    }
+
+    [Fact]
+    public async Task With_the_collector_down_a_stop_waits_for_telemetry_only_as_long_as_the_flush_bound()
+    {
+        // As Aspire runs the services: failed exports are retried in memory until the exporter's timeout, here 30 s, so
+        // a stop that waited for them would take that long; the last flush is bounded (2 s) instead.
+        await using var app = await MetricsApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+            ["OTEL_EXPORTER_OTLP_TIMEOUT"] = "30000",
+            ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "in_memory",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+            ["OTEL_TRACES_SAMPLER"] = "always_on",
+        });
+        using var client = new HttpClient { BaseAddress = app.Http1Address };
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.GetAsync(new Uri("/api/instance", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Spans, logs and metrics have been handed to the exporters, which are now retrying.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var stopping = Stopwatch.StartNew();
+        app.SendSigterm();
+        Assert.True(await app.WaitForExitAsync(s_wait), "Metrics.Api did not stop");
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the stop took {stopping.Elapsed.TotalSeconds:F1} s");
+        Assert.Equal(0, app.ExitCode);
     }
 
     private static NumberDataPoint Single(Sum sum) => Assert.Single(sum.DataPoints);
