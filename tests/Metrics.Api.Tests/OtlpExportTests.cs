@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using Metrics.Api.Streaming;
 using Metrics.Api.Tests.Infrastructure;
 using Metrics.Api.Tests.Otlp;
 using Metrics.Api.Tests.Otlp.Metrics;
-using Tests.Shared;
 
 namespace Metrics.Api.Tests;
 
@@ -83,11 +83,27 @@ public class OtlpExportTests
     [Fact]
     public async Task With_the_collector_down_a_stop_waits_for_telemetry_only_as_long_as_the_flush_bound()
     {
-        // As Aspire runs the services: failed exports are retried in memory until the exporter's timeout, here 30 s, so
-        // a stop that waited for them would take that long; the last flush is bounded (2 s) instead.
+        // A collector that hangs: it accepts connections and never answers, so every export waits out the exporter's
+        // timeout (here 30 s; Aspire's in-memory retries do the same against a collector that refuses). A stop that
+        // waited for the exports would take that long; the last flush is bounded (2 s) instead.
+        using var collector = new TcpListener(IPAddress.Loopback, 0);
+        collector.Start();
+        var held = new List<TcpClient>();
+        using var closing = new CancellationTokenSource();
+        var holding = Task.Run(async () =>
+        {
+            while (!closing.IsCancellationRequested)
+            {
+                var connection = await collector.AcceptTcpClientAsync(closing.Token);
+                lock (held)
+                {
+                    held.Add(connection);
+                }
+            }
+        });
         await using var app = await MetricsApiProcess.StartAsync(new Dictionary<string, string>
         {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{((IPEndPoint)collector.LocalEndpoint).Port}",
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
             ["OTEL_EXPORTER_OTLP_TIMEOUT"] = "30000",
             ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "in_memory",
@@ -97,19 +113,22 @@ public class OtlpExportTests
             ["OTEL_TRACES_SAMPLER"] = "always_on",
         });
         using var client = new HttpClient { BaseAddress = app.Http1Address };
-        for (var i = 0; i < 5; i++)
+        using (var response = await client.GetAsync(new Uri("/api/instance", UriKind.Relative)))
         {
-            using var response = await client.GetAsync(new Uri("/api/instance", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        // Spans, logs and metrics have been handed to the exporters, which are now retrying.
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // The exporters are waiting on the collector.
+        await Eventually.TrueAsync(() => { lock (held) { return held.Count > 0; } }, s_wait, "the exporters connected to the collector");
         var stopping = Stopwatch.StartNew();
         app.SendSigterm();
         Assert.True(await app.WaitForExitAsync(s_wait), "Metrics.Api did not stop");
         Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the stop took {stopping.Elapsed.TotalSeconds:F1} s");
         Assert.Equal(0, app.ExitCode);
+
+        await closing.CancelAsync();
+        await holding.ContinueWith(static _ => { }, TaskScheduler.Default);
+        held.ForEach(static connection => connection.Dispose());
     }
 
     private static NumberDataPoint Single(Sum sum) => Assert.Single(sum.DataPoints);
