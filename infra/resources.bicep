@@ -192,6 +192,8 @@ module metricsApi 'modules/container-app.bicep' = {
         { name: 'StreamTickets__SigningKey', secretRef: 'stream-tickets-signing-key' }
         { name: 'Streaming__Backplane', value: 'Redis' }
         { name: 'ConnectionStrings__redis', secretRef: 'redis-connection-string' }
+        // As the AppHost sets it: socket completions on the I/O thread (less CPU per event at thousands of streams).
+        { name: 'DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS', value: '1' }
         { name: 'Authentication__Schemes__Bearer__Authority', value: entraAuthority }
         { name: 'Authentication__Schemes__Bearer__ValidAudiences__0', value: metricsApiClientId }
         { name: 'Authentication__Schemes__Bearer__ValidAudiences__1', value: metricsApiAppIdUri }

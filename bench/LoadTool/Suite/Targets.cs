@@ -144,6 +144,7 @@ public sealed class Targets(SuiteOptions options)
                 ["Kestrel__Endpoints__h2c__Url"] = "http://127.0.0.1:0",
                 ["StreamTickets__SigningKey"] = _ticketKey,
                 ["Streaming__Server__Http2MaxStreamsPerConnection"] = "5000",
+                ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1", // as the AppHost sets it
             };
             if (options.AuthMode != AuthMode.None && options.ApiEnvironment == "Development")
             {
