@@ -47,6 +47,31 @@ public sealed class StreamingTests
         Assert.Null(await stream.ReadAsync(Step));
     }
 
+    [Theory]
+    [InlineData(ClientProtocol.Http11)]
+    [InlineData(ClientProtocol.Http2Tls)]
+    public async Task Large_events_arrive_whole(string protocol)
+    {
+        // 100 KiB events: several reads of YARP's copy buffer and many HTTP/2 DATA frames on both hops.
+        const int Events = 3, Padding = 100 * 1024;
+        await using var upstream = await SseUpstream.StartAsync();
+        await using var edge = await EdgeHost.StartAsync(upstream);
+        var (client, baseUrl) = ClientProtocol.For(protocol, edge);
+        using var _ = client;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        await using var stream = await SseConnection.ConnectAsync(client, new Uri(baseUrl, $"/api/stream/metrics?id=large-{protocol}&events={Events}&every=50&size={Padding}&end=1"), cancellationToken: timeout.Token);
+        await stream.ReadUntilAsync("ready", Step);
+        for (var seq = 1; seq <= Events; seq++)
+        {
+            var item = await stream.ReadAsync(Step) ?? throw new InvalidOperationException("The stream ended early.");
+            Assert.Equal("tick", item.EventType);
+            Assert.Equal(seq.ToString(System.Globalization.CultureInfo.InvariantCulture) + new string('x', Padding), item.Data);
+        }
+
+        Assert.Null(await stream.ReadAsync(Step));
+    }
+
     [Fact]
     public async Task Stream_idle_except_for_heartbeats_outlives_the_activity_timeout_and_the_request_timeout()
     {

@@ -19,9 +19,9 @@ namespace Edge.Proxy.Tests.Infrastructure;
 /// A real upstream on Kestrel, standing in for Metrics.Api and Dashboard.Web: an HTTP/1.1 endpoint and an
 /// HTTP/2-only (h2c) endpoint on 127.0.0.1 with OS-chosen ports, which survive a restart.
 /// <para>
-/// <c>GET /api/stream/{name}?id=..&amp;hb=ms&amp;events=n&amp;every=ms&amp;ack=1&amp;end=1</c> serves SSE: a <c>ready</c> event
-/// at once, then <c>n</c> <c>tick</c> events (every <c>every</c> ms, or each after the test acknowledged the previous
-/// one), then <c>heartbeat</c> events every <c>hb</c> ms until the client leaves (or it ends, with <c>end=1</c>).
+/// <c>GET /api/stream/{name}?id=..&amp;hb=ms&amp;events=n&amp;every=ms&amp;ack=1&amp;end=1&amp;size=bytes</c> serves SSE: a <c>ready</c>
+/// event at once, then <c>n</c> <c>tick</c> events (every <c>every</c> ms, or each after the test acknowledged the
+/// previous one; data: the sequence number followed by <c>size</c> bytes of padding), then <c>heartbeat</c> events every <c>hb</c> ms until the client leaves (or it ends, with <c>end=1</c>).
 /// It compresses event streams when asked to (a naive upstream), so the test sees whether the edge asks.
 /// </para>
 /// </summary>
@@ -162,6 +162,7 @@ public sealed class SseUpstream : IAsyncDisposable
         var every = int.TryParse(query["every"], out var e) ? e : 100;
         var ack = query["ack"] == "1";
         var end = query["end"] == "1";
+        var padding = int.TryParse(query["size"], out var size) ? new string('x', size) : string.Empty;
 
         var record = new StreamRecord(id, RequestRecord.From(context));
         Streams[id] = record;
@@ -185,7 +186,7 @@ public sealed class SseUpstream : IAsyncDisposable
                 }
 
                 record.EventWritten(seq);
-                await WriteAsync(context, $"event: tick\nid: {seq}\ndata: {seq}\n\n", aborted);
+                await WriteAsync(context, $"event: tick\nid: {seq}\ndata: {seq}{padding}\n\n", aborted);
                 if (ack && !await WaitForAckAsync(id, seq, aborted))
                 {
                     await WriteAsync(context, $"event: nack\ndata: {seq}\n\n", aborted);
