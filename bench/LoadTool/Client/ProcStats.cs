@@ -6,7 +6,14 @@ namespace LoadTool;
 /// One reading of processes (with their descendants) from /proc: user + system CPU seconds, VmRSS and PSS summed (PSS
 /// splits shared pages), how many were read, and the whole machine's busy CPU seconds (/proc/stat: other processes' load).
 /// </summary>
-public sealed record ProcSample(DateTime At, double CpuSeconds, long RssBytes, long PssBytes, int Processes, double MachineBusySeconds = 0);
+public sealed record ProcSample(DateTime At, double CpuSeconds, long RssBytes, long PssBytes, int Processes, double MachineBusySeconds = 0)
+{
+    /// <summary>The same reading for each server process of a target that has several (each with its descendants), read right after the sum.</summary>
+    public IReadOnlyList<ProcPart>? Parts { get; init; }
+}
+
+/// <summary>One server process's share of a <see cref="ProcSample"/>.</summary>
+public sealed record ProcPart(string Name, double CpuSeconds, long RssBytes);
 
 /// <summary>Reads CPU time and memory of given processes and their descendants from /proc (Linux).</summary>
 public static class ProcStats

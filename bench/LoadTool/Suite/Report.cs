@@ -177,6 +177,8 @@ public static class ReportWriter
                     $"| `{r.Target}` | {r.Open?.Open:N0} / {r.Streams:N0}{Dropped(r)} | {LoadReport.Causes(r.Open?.Failures)} | {FirstFrame(r.Open)} | {F(r.LatencyP50Ms)} / {F(r.LatencyP99Ms)} / {F(r.LatencyMaxMs)} | {r.EventsPerSecond:N0} ({r.Open?.Open * r.Rate:N0}) | {F(r.ServerCores, "F3")} | {Mib(r.ServerIdle?.RssBytes)} → {Mib(r.ServerFull?.RssBytes)} | {Kib(r.RssPerStreamMarginalBytes)} · {Kib(r.RssPerStreamTotalBytes)} | {Kib(r.PssPerStreamTotalBytes)} | {F(r.ClientCores)} | {F(r.OtherCores)} |")));
             md.Append(string.Concat(w1.Where(r => r.Streams == size && r.RedisWindowEnd is not null).Select(r => string.Create(s_c,
                 $"`{r.Target}`: expected = streams × 2 events/s (each of the two replicas' samples reaches every stream); redis-server, not in the server figures: {F(r.RedisCores, "F3")} cores, RSS {Mib(r.RedisWindowEnd?.RssBytes)} MiB; streams per replica {(r.ReplicaOpen is { } o ? string.Join(" / ", o) : "n/a")}.\n\n"))));
+            md.Append(string.Concat(w1.Where(r => r.Streams == size && r.ByProcess is not null).Select(r => string.Create(s_c,
+                $"`{r.Target}` by process: {string.Join(" · ", r.ByProcess!.Select(p => string.Create(s_c, $"{p.Process} {p.Cores:F3} cores, {p.RssPerStreamBytes / 1024:F1} KiB RSS per stream (total)")))}.\n\n"))));
             var (ours, peers) = Split(run, w1.Where(r => r.Streams == size && r.Error is null));
             if (ours.Count > 0 && peers.Count > 0)
             {

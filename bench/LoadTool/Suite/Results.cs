@@ -76,6 +76,17 @@ public sealed record ScenarioResult
     public double? RssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o ? (double)(f.RssBytes - i.RssBytes) / o.Open : null;
     public double? PssPerStreamTotalBytes => ServerIdle is { } i && ServerFull is { } f && Open is { Open: > 0 } o ? (double)(f.PssBytes - i.PssBytes) / o.Open : null;
 
+    /// <summary>
+    /// Each server process of a target that has several (Metrics.Api and Edge.Proxy): its cores over the window and the RSS
+    /// it added per open stream, so a figure summed over the target says which process it comes from.
+    /// </summary>
+    public IReadOnlyList<ProcessShare>? ByProcess =>
+        ServerIdle?.Parts is { } idle && ServerFull?.Parts is { } full && ServerWindowStart?.Parts is { } start && ServerWindowEnd?.Parts is { } end
+        && Open is { Open: > 0 } o && (ServerWindowEnd.At - ServerWindowStart.At).TotalSeconds is > 0 and var seconds
+        && idle.Count == full.Count && start.Count == end.Count && idle.Count == start.Count
+            ? [.. start.Select((part, i) => new ProcessShare(part.Name, (end[i].CpuSeconds - part.CpuSeconds) / seconds, (double)(full[i].RssBytes - idle[i].RssBytes) / o.Open))]
+            : null;
+
     /// <summary>Cores used between two readings by what <paramref name="seconds"/> reads.</summary>
     public static double? Cores(ProcSample? a, ProcSample? b, Func<ProcSample, double> seconds) =>
         a is null || b is null || (b.At - a.At).TotalSeconds <= 0 ? null : (seconds(b) - seconds(a)) / (b.At - a.At).TotalSeconds;
@@ -95,4 +106,7 @@ public sealed record ScenarioResult
 /// <param name="Tool">perf (CPU samples, JIT frames named through perf maps) or dotnet-trace (thread time).</param>
 /// <param name="TopFrames">The profiler's own summary (top symbols, and for perf the split by module).</param>
 /// <param name="Heap">dotnet-gcdump report (largest types), with RSS before and after the full GC it forces.</param>
+/// <summary>One server process's part of a result: cores over the window, RSS added per open stream.</summary>
+public sealed record ProcessShare(string Process, double Cores, double RssPerStreamBytes);
+
 public sealed record ProfileResult(string Target, string Process, string Scenario, string Tool, string TraceFile, string TopFrames, string? Heap = null);

@@ -19,16 +19,16 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         rate = scenario == "Hop" ? 1000.0 / options.HopIntervalMs : rate;
         await using var running = await targets.StartAsync(target, rate, publishHook: scenario == "W2");
         await WarmUpAsync(running.Load, streams, rate);
-        var idle = ProcStats.Sample(running.Pids);
+        var idle = running.Sample();
         await using var workers = await Workers.StartAsync(streams, running.Load, options.Dotnet);
         var half = scenario == "W2" ? null : await workers.OpenAsync(streams / 2, OpenLimit);
         await Task.Delay(half is null ? TimeSpan.Zero : Settle);
         var halfSample = half is null ? null : ProcStats.Sample(running.Pids);
         var opened = await workers.OpenAsync(streams - (half is null ? 0 : streams / 2), OpenLimit);
         await Task.Delay(Settle);
-        var (full, redis) = (ProcStats.Sample(running.Pids), running.Redis is { } r ? ProcStats.Sample([r.Id]) : null);
+        var (full, redis) = (running.Sample(), running.Redis is { } r ? ProcStats.Sample([r.Id]) : null);
         var measured = await workers.MeasureAsync(scenario switch { "Hop" => options.HopSeconds, "W2" => options.W2Seconds, _ => options.W1Seconds });
-        var (end, redisEnd) = (ProcStats.Sample(running.Pids), running.Redis is { } re ? ProcStats.Sample([re.Id]) : null);
+        var (end, redisEnd) = (running.Sample(), running.Redis is { } re ? ProcStats.Sample([re.Id]) : null);
         return new ScenarioResult
         {
             // Rate: events each stream hears per second — with replicas on Redis, every replica's samples reach every stream.

@@ -14,6 +14,20 @@ internal sealed record RunningTarget(LoadOptions Load, IReadOnlyList<ServerProce
 {
     public IReadOnlyList<int> Pids => [.. Servers.Select(s => s.Id)];
 
+    /// <summary>The server processes together and, when there are several, each on its own (which one holds the memory, which one spends the CPU).</summary>
+    public ProcSample Sample()
+    {
+        var total = ProcStats.Sample(Pids);
+        return Servers.Count < 2 ? total : total with
+        {
+            Parts = [.. Servers.Select(server =>
+            {
+                var one = ProcStats.Sample([server.Id]);
+                return new ProcPart(server.Name, one.CpuSeconds, one.RssBytes);
+            })],
+        };
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Publisher is not null) await Publisher.DisposeAsync();
