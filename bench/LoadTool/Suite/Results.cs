@@ -103,10 +103,10 @@ public sealed record ScenarioResult
         Measure is null ? null : Histogram.FromSparse(Measure.LatencyMicroseconds) is { Count: > 0 } h ? h.Quantile(q) / 1000.0 : null;
 }
 
-/// <param name="Tool">perf (CPU samples, JIT frames named through perf maps) or dotnet-trace (thread time).</param>
-/// <param name="TopFrames">The profiler's own summary (top symbols, and for perf the split by module).</param>
-/// <param name="Heap">dotnet-gcdump report (largest types), with RSS before and after the full GC it forces.</param>
 /// <summary>One server process's part of a result: cores over the window, RSS added per open stream.</summary>
 public sealed record ProcessShare(string Process, double Cores, double RssPerStreamBytes);
 
+/// <param name="Tool">perf (CPU samples, JIT frames named through perf maps) or dotnet-trace (thread time).</param>
+/// <param name="TopFrames">The profiler's own summary (top symbols, and for perf the split by module).</param>
+/// <param name="Heap">dotnet-gcdump report (largest types), with RSS before and after the full GC it forces.</param>
 public sealed record ProfileResult(string Target, string Process, string Scenario, string Tool, string TraceFile, string TopFrames, string? Heap = null);

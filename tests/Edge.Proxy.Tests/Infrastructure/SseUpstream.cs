@@ -21,7 +21,8 @@ namespace Edge.Proxy.Tests.Infrastructure;
 /// <para>
 /// <c>GET /api/stream/{name}?id=..&amp;hb=ms&amp;events=n&amp;every=ms&amp;ack=1&amp;end=1&amp;size=bytes</c> serves SSE: a <c>ready</c>
 /// event at once, then <c>n</c> <c>tick</c> events (every <c>every</c> ms, or each after the test acknowledged the
-/// previous one; data: the sequence number followed by <c>size</c> bytes of padding), then <c>heartbeat</c> events every <c>hb</c> ms until the client leaves (or it ends, with <c>end=1</c>).
+/// previous one; data: the sequence number followed by <c>size</c> bytes of padding), then <c>heartbeat</c> events
+/// every <c>hb</c> ms until the client leaves (or it ends, with <c>end=1</c>).
 /// It compresses event streams when asked to (a naive upstream), so the test sees whether the edge asks.
 /// </para>
 /// </summary>
