@@ -44,15 +44,12 @@ public static class EdgeProxyExtensions
         return builder;
     }
 
-    /// <summary>Maps the proxy with its pipeline: stream telemetry and shutdown, and problem bodies, around YARP's defaults.</summary>
+    /// <summary>Maps the proxy with its pipeline: telemetry, stream shutdown and problem bodies, around YARP's defaults.</summary>
     public static WebApplication MapEdgeProxy(this WebApplication app)
     {
-        // Created now, so YARP's counters are bridged from the start rather than from the first request.
-        _ = app.Services.GetRequiredService<EdgeProxyMetrics>();
-
         app.MapReverseProxy(proxy =>
         {
-            proxy.UseMiddleware<StreamTelemetryMiddleware>();
+            proxy.UseMiddleware<ProxyTelemetryMiddleware>();
             proxy.UseMiddleware<StreamShutdownMiddleware>();
             proxy.UseMiddleware<UpstreamProblemMiddleware>();
             proxy.UseSessionAffinity();

@@ -31,10 +31,15 @@ public enum ProxiedStreamOutcome
 
 /// <summary>
 /// The edge's instruments, on the <see cref="MeterName"/> meter (built through <see cref="IMeterFactory"/>).
-/// YARP 2.3.0 has no <c>System.Diagnostics.Metrics</c> meter of its own, only EventCounters; those are bridged
-/// here as <c>edge.proxy.forwarder.*</c> so OpenTelemetry exports them too.
 /// </summary>
-public sealed class EdgeProxyMetrics : IDisposable
+/// <remarks>
+/// YARP 2.3.0 has no <c>System.Diagnostics.Metrics</c> meter of its own, only process-wide EventCounters. The
+/// <c>edge.proxy.forwarder.*</c> instruments are counted here, by the proxy pipeline, instead of bridged from those
+/// through an EventListener: the counts are exact and immediate, belong to this host (tests run many in one
+/// process), and nothing takes the runtime's EventListener locks, which have deadlocked listeners that are created
+/// and disposed concurrently (dotnet/runtime#78233, #96219).
+/// </remarks>
+public sealed class EdgeProxyMetrics
 {
     public const string MeterName = "Edge.Proxy";
 
@@ -53,7 +58,9 @@ public sealed class EdgeProxyMetrics : IDisposable
 
     private readonly Counter<long> _endedStreams;
     private readonly Histogram<double> _streamDuration;
-    private readonly YarpForwarderCounters _forwarderCounters = new();
+    private readonly Counter<long> _forwardedRequests;
+    private readonly Counter<long> _failedRequests;
+    private readonly UpDownCounter<long> _activeRequests;
 
     public EdgeProxyMetrics(IMeterFactory meterFactory)
     {
@@ -67,15 +74,15 @@ public sealed class EdgeProxyMetrics : IDisposable
             description: "How long proxied event streams stayed open.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600] });
 
-        meter.CreateObservableCounter(
-            ForwarderRequestsName, () => _forwarderCounters.RequestsStarted, unit: "{request}",
-            description: "Requests YARP started forwarding (YARP's requests-started counter).");
-        meter.CreateObservableCounter(
-            ForwarderFailedRequestsName, () => _forwarderCounters.RequestsFailed, unit: "{request}",
-            description: "Forwarded requests that failed (YARP's requests-failed counter).");
-        meter.CreateObservableUpDownCounter(
-            ForwarderActiveRequestsName, () => _forwarderCounters.CurrentRequests, unit: "{request}",
-            description: "Requests YARP is forwarding now, open streams included (YARP's current-requests counter).");
+        _forwardedRequests = meter.CreateCounter<long>(
+            ForwarderRequestsName, unit: "{request}",
+            description: "Requests routed to the proxy, by route.");
+        _failedRequests = meter.CreateCounter<long>(
+            ForwarderFailedRequestsName, unit: "{request}",
+            description: "Proxied requests that failed, by route and YARP's ForwarderError.");
+        _activeRequests = meter.CreateUpDownCounter<long>(
+            ForwarderActiveRequestsName, unit: "{request}",
+            description: "Requests being proxied now, open streams included, by route.");
     }
 
     public static string ToTagValue(ProxiedStreamOutcome reason) => reason switch
@@ -90,6 +97,24 @@ public sealed class EdgeProxyMetrics : IDisposable
 
     public static string ToTagValue(ForwarderError error) =>
         ErrorNames.TryGetValue(error, out var name) ? name : "_OTHER";
+
+    public void RequestStarted(string routeId)
+    {
+        var route = new KeyValuePair<string, object?>(RouteTag, routeId);
+        _forwardedRequests.Add(1, route);
+        _activeRequests.Add(1, route);
+    }
+
+    /// <summary>A proxied request ended with YARP's <paramref name="error"/>; null when the pipeline threw.</summary>
+    public void RequestEnded(string routeId, ForwarderError? error)
+    {
+        var route = new KeyValuePair<string, object?>(RouteTag, routeId);
+        _activeRequests.Add(-1, route);
+        if (error != ForwarderError.None)
+        {
+            _failedRequests.Add(1, route, new KeyValuePair<string, object?>(ErrorTypeTag, error is { } known ? ToTagValue(known) : "_OTHER"));
+        }
+    }
 
     public void StreamEnded(string routeId, ProxiedStreamOutcome reason, ForwarderError error, TimeSpan duration)
     {
@@ -111,6 +136,4 @@ public sealed class EdgeProxyMetrics : IDisposable
         _endedStreams.Add(1, tags);
         _streamDuration.Record(duration.TotalSeconds, tags);
     }
-
-    public void Dispose() => _forwarderCounters.Dispose();
 }

@@ -4,7 +4,7 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace Edge.Proxy.Tests;
 
-/// <summary>How a proxied stream's end is told from YARP's error (<see cref="StreamTelemetryMiddleware"/>).</summary>
+/// <summary>How a proxied stream's end is told from YARP's error (<see cref="ProxyTelemetryMiddleware"/>).</summary>
 public sealed class StreamEndingTests
 {
     [Theory]
@@ -22,6 +22,6 @@ public sealed class StreamEndingTests
     {
         var thrown = exception is null ? null : (Exception)Activator.CreateInstance(exception)!;
 
-        Assert.Equal(expected, StreamTelemetryMiddleware.Classify(error, thrown));
+        Assert.Equal(expected, ProxyTelemetryMiddleware.Classify(error, thrown));
     }
 }

@@ -6,18 +6,29 @@ using Yarp.ReverseProxy.Model;
 namespace Edge.Proxy.Forwarding;
 
 /// <summary>
-/// Counts how proxied streams end (stream routes, and any response of type text/event-stream), by YARP's
-/// <see cref="IForwarderErrorFeature"/>. Runs in YARP's proxy pipeline, around the forwarder.
+/// Counts what YARP's proxy pipeline forwards (requests started, in flight, failed) and how proxied streams end
+/// (stream routes, and any response of type text/event-stream), by YARP's <see cref="IForwarderErrorFeature"/>.
+/// Runs first in the proxy pipeline, around the forwarder.
 /// </summary>
-public sealed class StreamTelemetryMiddleware(
-    RequestDelegate next, EdgeProxyMetrics metrics, IHostApplicationLifetime lifetime, ILogger<StreamTelemetryMiddleware> logger)
+public sealed class ProxyTelemetryMiddleware(
+    RequestDelegate next, EdgeProxyMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ProxyTelemetryMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var started = Stopwatch.GetTimestamp();
-        await next(context);
-
         var route = context.GetReverseProxyFeature().Route.Config;
+        var started = Stopwatch.GetTimestamp();
+        metrics.RequestStarted(route.RouteId);
+        var completed = false;
+        try
+        {
+            await next(context);
+            completed = true;
+        }
+        finally
+        {
+            metrics.RequestEnded(route.RouteId, completed ? context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None : null);
+        }
+
         if (!StreamRoutes.IsStreamRoute(route) && !StreamRoutes.IsEventStream(context.Response.ContentType))
         {
             return;
