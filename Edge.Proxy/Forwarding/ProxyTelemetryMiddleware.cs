@@ -18,24 +18,24 @@ public sealed class ProxyTelemetryMiddleware(
         var route = context.GetReverseProxyFeature().Route.Config;
         var started = Stopwatch.GetTimestamp();
         metrics.RequestStarted(route.RouteId);
-        var completed = false;
         try
         {
             await next(context);
-            completed = true;
         }
-        finally
+        catch
         {
-            metrics.RequestEnded(route.RouteId, completed ? context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None : null);
+            metrics.RequestEnded(route.RouteId, error: null);
+            throw;
         }
 
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        var error = failure?.Error ?? ForwarderError.None;
+        metrics.RequestEnded(route.RouteId, error);
         if (!StreamRoutes.IsStreamRoute(route) && !StreamRoutes.IsEventStream(context.Response.ContentType))
         {
             return;
         }
 
-        var failure = context.Features.Get<IForwarderErrorFeature>();
-        var error = failure?.Error ?? ForwarderError.None;
         var reason = lifetime.ApplicationStopping.IsCancellationRequested && error != ForwarderError.None
             ? ProxiedStreamOutcome.Shutdown
             : Classify(error, failure?.Exception);

@@ -11,6 +11,7 @@ namespace Tests.Shared;
 internal static class HostStartGate
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static readonly TimeSpan ServerStartTimeout = TimeSpan.FromSeconds(60);
 
     public static async Task<T> StartAsync<T>(Func<Task<T>> start)
     {
@@ -24,6 +25,24 @@ internal static class HostStartGate
             Gate.Release();
         }
     }
+
+    /// <summary>
+    /// Starts a WebApplicationFactory's server (<paramref name="startServer"/>, which blocks) through the gate, bounded:
+    /// a start that hangs fails its test, not the whole run, and says how far it got (built, listening, started) with
+    /// the host's last log lines.
+    /// </summary>
+    public static Task StartServerAsync(string host, Action startServer, Func<IEnumerable<string>> logLines) => StartAsync(async () =>
+    {
+        try
+        {
+            await Task.Run(startServer).WaitAsync(ServerStartTimeout);
+        }
+        catch (TimeoutException timeout)
+        {
+            var lastLines = string.Join('\n', logLines().TakeLast(20));
+            throw new TimeoutException($"{host} did not start within {ServerStartTimeout.TotalSeconds} s. Its last log entries:\n{lastLines}", timeout);
+        }
+    });
 
     public static Task StartAsync(Func<Task> start) => StartAsync(async () =>
     {

@@ -64,18 +64,11 @@ public sealed class EdgeHost : IAsyncDisposable
         try
         {
             factory.UseKestrel();
-            await HostStartGate.StartAsync(() => Task.Run(factory.StartServer).WaitAsync(TimeSpan.FromSeconds(60)));
+            await HostStartGate.StartServerAsync("The edge", factory.StartServer, factory.Logs.Lines);
             FileWatching.EnsureOff(factory.Services);
             var edge = new EdgeHost(factory);
             await edge.FindEndpointsAsync();
             return edge;
-        }
-        catch (TimeoutException timeout)
-        {
-            // Says how far the start got (built, listening, started) if it ever hangs again.
-            await factory.DisposeAsync();
-            var lastEntries = factory.Logs.Entries.TakeLast(20).Select(e => $"{e.Level} {e.Category}: {e.Message}");
-            throw new TimeoutException($"The edge did not start within 60 s. Its last log entries:\n{string.Join('\n', lastEntries)}", timeout);
         }
         catch
         {

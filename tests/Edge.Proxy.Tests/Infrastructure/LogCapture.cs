@@ -8,6 +8,9 @@ public sealed class LogCapture : ILoggerProvider
 {
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
 
+    /// <summary>The entries as one line each: level, category, message.</summary>
+    public IEnumerable<string> Lines() => Entries.Select(e => $"{e.Level} {e.Category}: {e.Message}");
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
 
     public void Dispose()

@@ -58,7 +58,7 @@ public sealed class MetricsApiHost : IAsyncDisposable
         try
         {
             factory.UseKestrel();
-            await HostStartGate.StartAsync(() => Task.Run(factory.StartServer).WaitAsync(TimeSpan.FromSeconds(60)));
+            await HostStartGate.StartServerAsync("Metrics.Api", factory.StartServer, factory.Logs.Lines);
             FileWatching.EnsureOff(factory.Services);
 
             // Two OS-chosen ports; only the HTTP/1.1 one answers an HTTP/1.1 request with 200.
