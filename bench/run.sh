@@ -129,5 +129,10 @@ wait "$suite_pid"
 status=$?
 set -e
 suite_pid=""
-log "done (exit $status): docs/benchmarks.md"
+# The suite's last --doc wins (one passed after -- replaces the default above).
+doc="docs/benchmarks.md"
+for ((i = 0; i < ${#suite_args[@]}; i++)); do
+    if [[ "${suite_args[i]}" == --doc && -n "${suite_args[i + 1]:-}" ]]; then doc="${suite_args[i + 1]}"; fi
+done
+log "done (exit $status): $doc"
 exit "$status"

@@ -11,6 +11,12 @@ namespace Edge.Proxy.Forwarding;
 /// <c>X-Accel-Buffering: no</c> (for an nginx that may sit in front). On stream routes the upstream is also asked
 /// for an uncompressed body: a compressed event can only be read once the compressor flushes.
 /// </summary>
+/// <remarks>
+/// Once an event stream's response has started, the edge also lets go of the caller's bearer token: the incoming
+/// request's <c>Authorization</c> header and the forwarded request's copy. The upstream has already accepted it, and a
+/// stream is held for hours: 10,000 streams would otherwise keep 20,000 copies of live credentials in memory (and in
+/// every heap dump). A stream ticket in the URL is left as it is: the upstream spent it when it accepted the stream.
+/// </remarks>
 public sealed class StreamTransformProvider : ITransformProvider
 {
     private const string AccelBufferingHeader = "X-Accel-Buffering";
@@ -37,10 +43,26 @@ public sealed class StreamTransformProvider : ITransformProvider
             {
                 response.Headers.CacheControl = WithStreamDirectives(response.Headers.CacheControl);
                 response.Headers[AccelBufferingHeader] = "no";
+                ReleaseBearerToken(transformContext);
             }
 
             return default;
         });
+    }
+
+    /// <summary>Drops the bearer token from the client's request and from the request forwarded upstream (already sent).</summary>
+    public static void ReleaseBearerToken(ResponseTransformContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.HttpContext.Request.Headers.Authorization.Count > 0)
+        {
+            context.HttpContext.Request.Headers.Authorization = StringValues.Empty;
+        }
+
+        if (context.ProxyResponse?.RequestMessage is { } forwarded)
+        {
+            forwarded.Headers.Authorization = null;
+        }
     }
 
     /// <summary>Keeps the upstream's directives (e.g. no-store) and adds no-cache and no-transform.</summary>

@@ -36,6 +36,9 @@ public static class MetricsStreamApi
         [FromQuery] string? lastEventId,
         [AsParameters] StreamServices services)
     {
+        // Authorization has run: from here on the request keeps the claims, not the token or ticket text.
+        CredentialRelease.RemoveFrom(context.Request);
+
         // The header is what EventSource sends on its own reconnects, so it is newer than a query
         // value the page put in the URL when it created the EventSource.
         var (resumeText, source) = string.IsNullOrEmpty(lastEventIdHeader) ? (lastEventId, "query") : (lastEventIdHeader, "header");

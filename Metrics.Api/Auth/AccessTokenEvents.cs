@@ -5,7 +5,8 @@ namespace Metrics.Api.Auth;
 
 /// <summary>
 /// Shared by the access-token schemes (<c>Bearer</c>, <c>DevelopmentIssuer</c>): a size cap before anything parses
-/// the header, and the session (the token's <c>exp</c>) attached to the request for streams and ticket issuance.
+/// the header, the session (the token's <c>exp</c>) attached to the request for streams and ticket issuance, and a
+/// principal that keeps the token's claims, not the token (<see cref="CredentialRelease"/>).
 /// </summary>
 public sealed class AccessTokenEvents(
     IOptions<AccessTokenOptions> options,
@@ -36,6 +37,7 @@ public sealed class AccessTokenEvents(
         // RequireExpirationTime guarantees exp; ValidTo is UTC.
         var expiresAt = new DateTimeOffset(DateTime.SpecifyKind(context.SecurityToken.ValidTo, DateTimeKind.Utc));
         AuthenticatedSession.Create(expiresAt, timeProvider.GetUtcNow()).AttachTo(context.HttpContext);
+        context.Principal = CredentialRelease.ClaimsOnly(context.Principal!);
         return Task.CompletedTask;
     }
 

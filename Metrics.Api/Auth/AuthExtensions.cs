@@ -143,6 +143,8 @@ public static class AuthExtensions
     {
         var settings = accessTokens.Value;
         options.MapInboundClaims = false;
+        // Nothing reads the token back (GetTokenAsync), and a stream would keep it for its whole life.
+        options.SaveToken = false;
         // Error details echo the token's issuer and audience back; only when explicitly configured.
         options.IncludeErrorDetails = configuration.GetValue($"Authentication:Schemes:{MetricsAuth.BearerScheme}:IncludeErrorDetails", false);
         options.EventsType = typeof(AccessTokenEvents);
@@ -174,6 +176,7 @@ public static class AuthExtensions
         options.MetadataAddress = string.Empty;
         options.ConfigurationManager = null;
         options.MapInboundClaims = false;
+        options.SaveToken = false;
         options.IncludeErrorDetails = false;
         options.EventsType = typeof(AccessTokenEvents);
         LimitTokenSize(options, accessTokens.Value.MaxLength);

@@ -122,6 +122,7 @@ public sealed class StreamTicketEvents(
         }
 
         AuthenticatedSession.Create(sessionExpiresAt, now).AttachTo(context.HttpContext);
+        context.Principal = CredentialRelease.ClaimsOnly(context.Principal!);
     }
 
     public override Task AuthenticationFailed(AuthenticationFailedContext context)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -51,16 +52,21 @@ public sealed class EdgeHost : IAsyncDisposable
         return settings;
     }
 
-    public static Task<EdgeHost> StartAsync(SseUpstream upstream, Action<Dictionary<string, string?>>? configure = null, string environment = "Development")
+    public static Task<EdgeHost> StartAsync(
+        SseUpstream upstream,
+        Action<Dictionary<string, string?>>? configure = null,
+        string environment = "Development",
+        Action<IServiceCollection>? configureServices = null)
     {
         var settings = SettingsFor(upstream);
         configure?.Invoke(settings);
-        return StartAsync(settings, environment);
+        return StartAsync(settings, environment, configureServices);
     }
 
-    public static async Task<EdgeHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string environment = "Development")
+    public static async Task<EdgeHost> StartAsync(
+        IReadOnlyDictionary<string, string?> settings, string environment = "Development", Action<IServiceCollection>? configureServices = null)
     {
-        var factory = new Factory(settings, environment);
+        var factory = new Factory(settings, environment, configureServices);
         try
         {
             factory.UseKestrel();
@@ -115,7 +121,8 @@ public sealed class EdgeHost : IAsyncDisposable
         }
     }
 
-    private sealed class Factory(IReadOnlyDictionary<string, string?> settings, string environment) : WebApplicationFactory<Program>
+    private sealed class Factory(IReadOnlyDictionary<string, string?> settings, string environment, Action<IServiceCollection>? configureServices)
+        : WebApplicationFactory<Program>
     {
         public LogCapture Logs { get; } = new();
 
@@ -125,6 +132,10 @@ public sealed class EdgeHost : IAsyncDisposable
             builder.WatchNoFiles();
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+            if (configureServices is not null)
+            {
+                builder.ConfigureTestServices(configureServices);
+            }
         }
     }
 }
