@@ -51,9 +51,8 @@ public sealed class StreamTransformProvider : ITransformProvider
     }
 
     /// <summary>Drops the bearer token from the client's request and from the request forwarded upstream (already sent).</summary>
-    public static void ReleaseBearerToken(ResponseTransformContext context)
+    private static void ReleaseBearerToken(ResponseTransformContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         if (context.HttpContext.Request.Headers.Authorization.Count > 0)
         {
             context.HttpContext.Request.Headers.Authorization = StringValues.Empty;

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using Edge.Proxy.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Transforms;
@@ -63,37 +61,23 @@ public sealed class BearerTokenReleaseTests
         Assert.Equal(("Bearer kept", "Bearer kept"), capture.AuthorizationAfterTransforms());
     }
 
-    /// <summary>The edge's side of each /api request: its <see cref="HttpContext"/> and the request it forwarded.</summary>
-    private sealed class Capture : IStartupFilter, ITransformProvider
+    /// <summary>The edge's side of each /api request: its live <see cref="HttpContext"/> and the request it forwarded.</summary>
+    private sealed class Capture : ITransformProvider
     {
-        private readonly ConcurrentQueue<HttpContext> _requests = new();
+        private readonly LiveRequests _requests = new("/api");
         private readonly ConcurrentQueue<HttpRequestMessage> _forwarded = new();
         private readonly ConcurrentQueue<(string Edge, string Forwarded)> _authorization = new();
 
         public void Register(IServiceCollection services)
         {
-            services.AddSingleton<IStartupFilter>(this);
+            _requests.Register(services);
             services.AddSingleton<ITransformProvider>(this);
         }
 
-        public (HttpContext Request, HttpRequestMessage Forwarded) Single() => (Assert.Single(_requests), Assert.Single(_forwarded));
+        public (HttpContext Request, HttpRequestMessage Forwarded) Single() => (Assert.Single(_requests.Seen), Assert.Single(_forwarded));
 
         /// <summary>The Authorization header of the client's and of the forwarded request, once the edge's response transforms ran.</summary>
         public (string Edge, string Forwarded) AuthorizationAfterTransforms() => Assert.Single(_authorization);
-
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, nextMiddleware) =>
-            {
-                if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
-                {
-                    _requests.Enqueue(context);
-                }
-
-                return nextMiddleware(context);
-            });
-            next(app);
-        };
 
         public void ValidateRoute(TransformRouteValidationContext context)
         {

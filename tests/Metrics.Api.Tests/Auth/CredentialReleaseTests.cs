@@ -1,15 +1,11 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using Metrics.Api.Auth;
 using Metrics.Api.Streaming;
 using Metrics.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Features.Authentication;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Metrics.Api.Tests.Auth;
@@ -27,14 +23,14 @@ public class CredentialReleaseTests
     [InlineData("development")]
     public async Task A_stream_opened_with_an_access_token_keeps_its_claims_and_not_the_token(string issuer)
     {
-        var capture = new StreamRequests();
+        var capture = new LiveRequests(SseConnection.StreamPath);
         await using var app = await TestApp.StartAsync(TestTokens.DevelopmentIssuerSettings(), capture.Register);
         var accessToken = issuer == "bearer" ? TestTokens.Access("carol") : TestTokens.Development("carol");
         using var client = app.CreateH2cClient(accessToken);
 
         await using var stream = await SseConnection.OpenAsync(client, $"{SseConnection.StreamPath}?probe=kept");
         Assert.Equal(ControlEvents.ReadyType, (await stream.ReadAsync(s_wait))?.EventType);
-        var request = capture.Single();
+        var request = Assert.Single(capture.Seen);
 
         Assert.Equal(0, request.Request.Headers.Authorization.Count);
         Assert.Equal("kept", request.Request.Query["probe"]);
@@ -51,14 +47,14 @@ public class CredentialReleaseTests
     [Fact]
     public async Task A_stream_opened_with_a_ticket_drops_the_ticket_from_its_query_and_raw_target()
     {
-        var capture = new StreamRequests();
+        var capture = new LiveRequests(SseConnection.StreamPath);
         await using var app = await TestApp.StartAsync(configureServices: capture.Register);
         using var client = app.CreateH2cClient(null);
         var ticket = await Requests.TicketAsync(client, TestTokens.Access("dave"));
 
         await using var stream = await SseConnection.OpenAsync(client, $"{Requests.TicketQuery(ticket)}&probe=kept");
         Assert.Equal(ControlEvents.ReadyType, (await stream.ReadAsync(s_wait))?.EventType);
-        var request = capture.Single();
+        var request = Assert.Single(capture.Seen);
 
         Assert.False(request.Request.Query.ContainsKey(MetricsAuth.TicketQueryParameter));
         Assert.Equal("kept", request.Request.Query["probe"]);
@@ -119,29 +115,5 @@ public class CredentialReleaseTests
         Assert.Equal(subject, user.FindFirst("sub")?.Value);
         Assert.True(ReadScopeRequirement.IsSatisfiedBy(user));
         Assert.All(user.Identities, identity => Assert.Null(Assert.IsType<CaseSensitiveClaimsIdentity>(identity).SecurityToken));
-    }
-
-    /// <summary>Keeps the <see cref="HttpContext"/> of every stream request, first in the pipeline, to look at while it runs.</summary>
-    private sealed class StreamRequests : IStartupFilter
-    {
-        private readonly ConcurrentQueue<HttpContext> _requests = new();
-
-        public void Register(IServiceCollection services) => services.AddSingleton<IStartupFilter>(this);
-
-        public HttpContext Single() => Assert.Single(_requests);
-
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, nextMiddleware) =>
-            {
-                if (context.Request.Path.StartsWithSegments(SseConnection.StreamPath, StringComparison.Ordinal))
-                {
-                    _requests.Enqueue(context);
-                }
-
-                return nextMiddleware(context);
-            });
-            next(app);
-        };
     }
 }
