@@ -25,6 +25,7 @@ public sealed class StreamSubscribers
     private readonly int _queueCapacity;
     private readonly long _stalledAfterTicks;
     private readonly TimeSpan _stalledAfter;
+    private readonly int _wakeBatchSize;
     private int _nextShard;
     private int _count;
     private int _closedFor = -1;
@@ -37,6 +38,7 @@ public sealed class StreamSubscribers
     {
         _queueCapacity = options.Value.QueueCapacity;
         _stalledAfter = options.Value.StalledStreamTimeout;
+        _wakeBatchSize = options.Value.FanOutBatchSize;
         _stalledAfterTicks = (long)(_stalledAfter.TotalSeconds * timeProvider.TimestampFrequency);
         _metrics = metrics;
         _logger = logger;
@@ -140,13 +142,14 @@ public sealed class StreamSubscribers
     {
         ArgumentNullException.ThrowIfNull(streamEvent);
         var now = TimeProvider.GetTimestamp();
+        var wave = _wakeBatchSize > 0 ? new FanOutWave(_wakeBatchSize, Count) : null;
         long skipped = 0;
         List<StreamSubscription>? stalled = null;
         foreach (var shard in _shards)
         {
             foreach (var subscription in shard.Members)
             {
-                switch (subscription.TryEnqueue(streamEvent, now, _stalledAfterTicks, out var skippedNow))
+                switch (subscription.TryEnqueue(streamEvent, now, _stalledAfterTicks, wave, out var skippedNow))
                 {
                     case StreamSubscription.Offer.Compacted:
                         skipped += skippedNow;
@@ -158,6 +161,7 @@ public sealed class StreamSubscribers
             }
         }
 
+        wave?.Start();
         if (skipped > 0)
         {
             _metrics.EventsSkipped(skipped);
@@ -179,7 +183,7 @@ public sealed class StreamSubscribers
     {
         ArgumentNullException.ThrowIfNull(subscription);
         ArgumentNullException.ThrowIfNull(streamEvent);
-        subscription.TryEnqueue(streamEvent, TimeProvider.GetTimestamp(), _stalledAfterTicks, out _);
+        subscription.TryEnqueue(streamEvent, TimeProvider.GetTimestamp(), _stalledAfterTicks, wave: null, out _);
     }
 
     /// <summary>Ends every open stream, and every stream opened from now on, for <paramref name="reason"/>.</summary>

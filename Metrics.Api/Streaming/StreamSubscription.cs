@@ -30,6 +30,7 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>, IT
     // 10,000 writers would wait behind the publisher's thread and be stolen one by one.
     private ManualResetValueTaskSourceCore<bool> _wakeUp = new() { RunContinuationsAsynchronously = false };
     private bool _wakeResult;
+    private FanOutWave? _wave;
     private StreamEvent[] _ring = new StreamEvent[InitialQueueSize];
     private int _head;
     private int _count;
@@ -193,8 +194,11 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>, IT
         ReplayedThrough = replay.Count > 0 ? replay[^1].Id : gap is null ? ResumeAfter : null;
     }
 
-    /// <summary>Offers a live event without waiting. <paramref name="now"/> is a <see cref="TimeProvider"/> timestamp.</summary>
-    internal Offer TryEnqueue(StreamEvent streamEvent, long now, long stalledAfterTicks, out int skipped)
+    /// <summary>
+    /// Offers a live event without waiting. <paramref name="now"/> is a <see cref="TimeProvider"/> timestamp. A
+    /// waiting reader is woken at once, or added to <paramref name="wave"/> to be woken with its batch.
+    /// </summary>
+    internal Offer TryEnqueue(StreamEvent streamEvent, long now, long stalledAfterTicks, FanOutWave? wave, out int skipped)
     {
         skipped = 0;
         bool wake;
@@ -233,7 +237,14 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>, IT
 
         if (wake)
         {
-            Wake(true);
+            if (wave is null)
+            {
+                Wake(true);
+            }
+            else
+            {
+                wave.Add(this);
+            }
         }
 
         return skipped > 0 ? Offer.Compacted : Offer.Queued;
@@ -293,13 +304,27 @@ public sealed class StreamSubscription : IDisposable, IValueTaskSource<bool>, IT
         _head = 0;
     }
 
+    /// <summary>Wakes the reader as part of <paramref name="wave"/>'s current batch.</summary>
+    internal void WakeInWave(FanOutWave wave)
+    {
+        _wave = wave;
+        Wake(true);
+    }
+
     private void Wake(bool result)
     {
         _wakeResult = result;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    void IThreadPoolWorkItem.Execute() => _wakeUp.SetResult(_wakeResult);
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Read before waking: the writer runs inline, and once it waits again the next wake may set a new wave.
+        var wave = _wave;
+        _wave = null;
+        _wakeUp.SetResult(_wakeResult);
+        wave?.WriterRan();
+    }
 
     bool IValueTaskSource<bool>.GetResult(short token) => _wakeUp.GetResult(token);
 

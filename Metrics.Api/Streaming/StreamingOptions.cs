@@ -29,6 +29,13 @@ public sealed class StreamingOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan StalledStreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How many streams a fan-out wakes at a time; the next batch starts when the previous batch's writers have run.
+    /// Bounds how many responses hold an unsent write at once (a 4 KiB pool block each). 0 wakes all at once.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int FanOutBatchSize { get; set; } = 256;
+
     /// <summary>Events kept for resuming (count bound). 0 turns replay off.</summary>
     [Range(0, 1_000_000)]
     public int ReplayCapacity { get; set; } = 300;
