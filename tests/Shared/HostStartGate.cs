@@ -40,9 +40,16 @@ internal static class HostStartGate
         catch (TimeoutException timeout)
         {
             var lastLines = string.Join('\n', logLines().TakeLast(20));
-            throw new TimeoutException($"{host} did not start within {ServerStartTimeout.TotalSeconds} s. Its last log entries:\n{lastLines}", timeout);
+            // Where start-up is stuck: a thread blocked in a hosted service, or an await that never returned.
+            var stacks = HangReport.Capture(IsStartUp);
+            throw new TimeoutException(
+                $"{host} did not start within {ServerStartTimeout.TotalSeconds} s. Its last log entries:\n{lastLines}\nThe test process:\n{stacks}", timeout);
         }
     });
+
+    private static bool IsStartUp(string stateMachine) =>
+        stateMachine.Contains("Start", StringComparison.Ordinal) || stateMachine.Contains("Hosting", StringComparison.Ordinal) ||
+        stateMachine.Contains("Kestrel", StringComparison.Ordinal) || stateMachine.Contains("Telemetry", StringComparison.Ordinal);
 
     public static Task StartAsync(Func<Task> start) => StartAsync(async () =>
     {
