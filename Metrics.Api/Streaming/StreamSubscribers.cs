@@ -25,7 +25,7 @@ public sealed class StreamSubscribers
     private readonly int _queueCapacity;
     private readonly long _stalledAfterTicks;
     private readonly TimeSpan _stalledAfter;
-    private readonly int _wakeBatchSize;
+    private readonly int _fanOutBatchSize;
     private int _nextShard;
     private int _count;
     private int _closedFor = -1;
@@ -38,7 +38,7 @@ public sealed class StreamSubscribers
     {
         _queueCapacity = options.Value.QueueCapacity;
         _stalledAfter = options.Value.StalledStreamTimeout;
-        _wakeBatchSize = options.Value.FanOutBatchSize;
+        _fanOutBatchSize = options.Value.FanOutBatchSize;
         _stalledAfterTicks = (long)(_stalledAfter.TotalSeconds * timeProvider.TimestampFrequency);
         _metrics = metrics;
         _logger = logger;
@@ -142,7 +142,7 @@ public sealed class StreamSubscribers
     {
         ArgumentNullException.ThrowIfNull(streamEvent);
         var now = TimeProvider.GetTimestamp();
-        var wave = _wakeBatchSize > 0 ? new FanOutWave(_wakeBatchSize, Count) : null;
+        var wave = _fanOutBatchSize > 0 ? new FanOutWave(_fanOutBatchSize, Count) : null;
         long skipped = 0;
         List<StreamSubscription>? stalled = null;
         foreach (var shard in _shards)

@@ -75,26 +75,26 @@ internal static class HangReport
                 continue;
             }
 
-            // -1: running or not started, -2: finished; 0 and up: suspended at that await. Release builds make the
-            // state machine a struct inside the box, Debug builds a class (whose field type reads as __Canon).
             var field = box.Type.GetFieldByName("StateMachine");
-            string? machine;
-            int value;
-            if (field?.Type is { IsValueType: true } structType)
-            {
-                machine = structType.Name;
-                value = machine is not null && filter(machine) ? box.ReadValueTypeField("StateMachine").ReadField<int>("<>1__state") : -1;
-            }
-            else if (field is not null && box.ReadObjectField("StateMachine") is { IsNull: false, Type: not null } instance)
-            {
-                machine = instance.Type.Name;
-                value = machine is not null && filter(machine) ? instance.ReadField<int>("<>1__state") : -1;
-            }
-            else
+            if (field is null)
             {
                 continue;
             }
 
+            // Release builds make the state machine a struct inside the box, Debug builds a class (whose field type
+            // reads as __Canon, so its name comes from the instance).
+            var isStruct = field.Type is { IsValueType: true };
+            var instance = isStruct ? default : box.ReadObjectField("StateMachine");
+            var machine = isStruct ? field.Type!.Name : instance.IsNull ? null : instance.Type?.Name;
+            if (machine is null || !filter(machine))
+            {
+                continue;
+            }
+
+            // -1: running or not started, -2: finished; 0 and up: suspended at that await.
+            var value = isStruct
+                ? box.ReadValueTypeField("StateMachine").ReadField<int>("<>1__state")
+                : instance.ReadField<int>("<>1__state");
             if (value >= 0)
             {
                 suspended.Add($"    {machine} (at await {value})");
