@@ -18,10 +18,11 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quick=0
 profile=0
 suite_args=()
+own_args=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --quick) quick=1 ;;
-        --profile) profile=1 ;;
+        --quick) quick=1; own_args+=("$1") ;;
+        --profile) profile=1; own_args+=("$1") ;;
         --help|-h)
             sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
             echo
@@ -30,7 +31,8 @@ while [[ $# -gt 0 ]]; do
                 || echo "  (build bench/LoadTool first to list them)"
             exit 0 ;;
         --) shift; suite_args=("$@"); break ;;
-        *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+        --*) echo "run.sh: unknown option '$1': run.sh takes --quick, --profile and --help; the suite's options go after --, e.g. bench/run.sh ${own_args[*]+${own_args[*]} }-- $*" >&2; exit 2 ;;
+        *) echo "run.sh: unexpected argument '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
 done
