@@ -37,6 +37,20 @@ public static class Profiler
         return new ProfileResult(target, processName, label, "perf", Path.GetRelativePath(options.Repo, stem + ".perf.data"), summary);
     }
 
+    /// <summary>
+    /// Moves the process's perf map out of /tmp into the run's profiles (perf reads it only as /tmp/perf-PID.map, so a
+    /// raw profile read later needs it copied back); the runtime's perfinfo file goes. Null when there was none.
+    /// </summary>
+    public static string? KeepSymbolMap(SuiteOptions options, int pid)
+    {
+        File.Delete($"/tmp/perfinfo-{pid}.map");
+        var map = $"/tmp/perf-{pid}.map";
+        if (!File.Exists(map)) return null;
+        var kept = Path.Combine(options.ResultsDir, "profiles", $"perf-{pid}.map");
+        File.Move(map, kept, overwrite: true);
+        return Path.GetRelativePath(options.Repo, kept);
+    }
+
     /// <summary>dotnet-gcdump of the process: largest types, per stream, and what a full GC gives back.</summary>
     public static async Task<string?> HeapAsync(SuiteOptions options, string target, string processName, int pid, string label, int streams)
     {

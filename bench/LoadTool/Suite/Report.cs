@@ -292,7 +292,7 @@ public static class ReportWriter
         md.AppendLine("## Profiles\n\nA pass of its own after the measured scenarios (so profiling never perturbs a figure above): the target under the largest W1 load and under the highest W2 rate. CPU: `perf record -g` at 499 Hz on each .NET process (JIT frames named through perf maps, `DOTNET_PerfMapEnabled=1` in this pass only), by module and by symbol; memory: `dotnet-gcdump` (largest types; it forces a full GC, so RSS before and after it shows how much of the RSS is garbage or free heap).\n");
         foreach (var p in run.Profiles)
         {
-            md.AppendLine($"### {p.Target} · {p.Scenario} · {p.Process} ({p.Tool})\n\nRaw profile: `{p.TraceFile}`\n\n```\n{p.TopFrames.Trim()}\n```");
+            md.AppendLine($"### {p.Target} · {p.Scenario} · {p.Process} ({p.Tool})\n\nRaw profile: `{p.TraceFile}`{(p.SymbolMap is null ? "" : $"; JIT frame names: `{p.SymbolMap}` (copy it to /tmp before `perf report` reads the raw profile)")}\n\n```\n{p.TopFrames.Trim()}\n```");
             md.AppendLine(string.IsNullOrWhiteSpace(p.Heap) ? "" : $"\ndotnet-gcdump:\n\n```\n{p.Heap.Trim()}\n```\n");
         }
     }

@@ -109,4 +109,5 @@ public sealed record ProcessShare(string Process, double Cores, double RssPerStr
 /// <param name="Tool">perf (CPU samples, JIT frames named through perf maps) or dotnet-trace (thread time).</param>
 /// <param name="TopFrames">The profiler's own summary (top symbols, and for perf the split by module).</param>
 /// <param name="Heap">dotnet-gcdump report (largest types), with RSS before and after the full GC it forces.</param>
-public sealed record ProfileResult(string Target, string Process, string Scenario, string Tool, string TraceFile, string TopFrames, string? Heap = null);
+/// <param name="SymbolMap">The process's perf map (JIT-compiled frames' names), kept beside the raw profile.</param>
+public sealed record ProfileResult(string Target, string Process, string Scenario, string Tool, string TraceFile, string TopFrames, string? Heap = null, string? SymbolMap = null);

@@ -120,9 +120,11 @@ public sealed class Scenarios(SuiteOptions options, Targets targets)
         foreach (var profile in profiles.OfType<ProfileResult>())
         {
             var pid = processes.Single(p => p.Name == profile.Process).Server.Id;
-            withHeaps.Add(profile with { Heap = await Profiler.HeapAsync(options, target, profile.Process, pid, label, streams) });
-            File.Delete($"/tmp/perf-{pid}.map");
-            File.Delete($"/tmp/perfinfo-{pid}.map");
+            withHeaps.Add(profile with
+            {
+                Heap = await Profiler.HeapAsync(options, target, profile.Process, pid, label, streams),
+                SymbolMap = Profiler.KeepSymbolMap(options, pid),
+            });
         }
 
         return withHeaps;
