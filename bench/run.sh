@@ -13,6 +13,8 @@
 # Every server listens on 127.0.0.1 only. Every process the suite starts is recorded in the run's pid file and
 # killed when this script exits, fails or is interrupted (only those PIDs, checked against their start time).
 set -euo pipefail
+# One brace group, parsed whole before it runs: editing this file while a run is under way cannot break that run.
+{
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quick=0
@@ -138,3 +140,4 @@ for ((i = 0; i < ${#suite_args[@]}; i++)); do
 done
 log "done (exit $status): $doc"
 exit "$status"
+}
